@@ -3,13 +3,13 @@
 set(KEEL_TARGET_COMMON
   -ffreestanding -fno-builtin-printf -fno-stack-protector -fno-pic -fno-pie
   -fno-omit-frame-pointer -ffunction-sections -fdata-sections
-  -mstrict-align -Wall -Wextra)
+  -mstrict-align -mno-outline-atomics -Wall -Wextra)
 add_compile_options(${KEEL_TARGET_COMMON})
 add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions>
                     $<$<COMPILE_LANGUAGE:CXX>:-fno-rtti>
                     $<$<COMPILE_LANGUAGE:CXX>:-fno-use-cxa-atexit>
                     $<$<COMPILE_LANGUAGE:CXX>:-fno-threadsafe-statics>)
-add_link_options(-nostdlib -static -no-pie -Wl,--gc-sections -Wl,--build-id=none)
+add_link_options(-nostdlib -static -no-pie -Wl,--gc-sections -Wl,--build-id=none -Wl,--no-warn-rwx-segments)
 
 # Debian's arm64 libfdt.a (extracted by tools/setup.sh); headers are the host's.
 set(KEEL_TARGET_LIBFDT ${KEEL_CACHE}/arm64/usr/lib/aarch64-linux-gnu/libfdt.a)

@@ -1,0 +1,42 @@
+#include "console_input.hpp"
+
+#include "console.hpp"
+#include "domain.hpp"
+
+namespace keel::arch {
+
+namespace {
+unsigned focus = 0;        // index into domains[]
+unsigned ctrl_a_count = 0;
+
+Domain* focused()
+{
+    for (unsigned k = 0; k < kMaxDomains; ++k) {
+        Domain& d = domains[(focus + k) % kMaxDomains];
+        if (d.state == DomainState::Running && d.has_vpl011) {
+            focus = (focus + k) % kMaxDomains;
+            return &d;
+        }
+    }
+    return nullptr;
+}
+} // namespace
+
+void console_input_poll()
+{
+    for (int c; (c = console_getc()) >= 0;) {
+        if (c == 0x01 && ++ctrl_a_count == 3) {
+            ctrl_a_count = 0;
+            focus = (focus + 1) % kMaxDomains;
+            if (Domain* d = focused()) printk("console input to d%u (%s)\n", d->id, d->name);
+            continue;
+        }
+        if (c != 0x01) ctrl_a_count = 0;
+        Domain* d = focused();
+        if (!d) continue;
+        d->vpl011.push_rx(static_cast<char>(c));
+        d->vgic.set_level(0, guest_layout::kVpl011Intid, d->vpl011.irq_level());
+    }
+}
+
+} // namespace keel::arch

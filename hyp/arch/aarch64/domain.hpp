@@ -1,0 +1,79 @@
+// A domain: its memory and stage-2 table, its vCPUs, and the virtual devices
+// Keel emulates for it (GIC distributor, SBSA UART). Domains live in a fixed
+// table; nothing here is allocated from a heap.
+#pragma once
+
+#include "vcpu.hpp"
+
+#include "mm/stage2_table.hpp"
+#include "vgic/vgic.hpp"
+#include "vuart/vpl011.hpp"
+
+#include <keel/strong.hpp>
+
+#include <cstdint>
+
+namespace keel::dt {
+struct DomainSpec;
+struct HostPlatform;
+} // namespace keel::dt
+
+namespace keel::arch {
+
+inline constexpr unsigned kMaxDomains = 8;
+inline constexpr unsigned kMaxVcpusPerDomain = 8;
+
+// Where things sit in every domain's IPA space (Xen 4.17's guest layout).
+namespace guest_layout {
+inline constexpr IpAddr kGicd{0x03001000};
+inline constexpr std::uint64_t kGicdSizeV3 = 0x10000, kGicdSizeV2 = 0x1000;
+inline constexpr IpAddr kGicr{0x03020000};
+inline constexpr std::uint64_t kGicrStride = 0x20000;
+inline constexpr IpAddr kGicc{0x03002000};
+inline constexpr std::uint64_t kGiccSize = 0x2000;
+inline constexpr IpAddr kVpl011{0x22000000};
+inline constexpr unsigned kVpl011Intid = 32;
+inline constexpr IpAddr kRam0{0x40000000};
+inline constexpr std::uint64_t kRam0MaxSize = 3ull << 30;
+} // namespace guest_layout
+
+enum class DomainState : std::uint8_t { Free, Running, Dying, Dead };
+
+struct Domain final : vgic::Hooks, vuart::LineSink {
+    DomainState state = DomainState::Free;
+    std::uint16_t id = 0;
+    std::uint16_t vmid = 0;
+    bool privileged = false;
+    char name[32] = {};
+    unsigned nr_vcpus = 0;
+    Vcpu vcpus[kMaxVcpusPerDomain];
+    unsigned loaded = 0;  // vCPUs whose state is in some pCPU's hardware right now
+
+    PhysAddr ram_pa;
+    std::uint64_t ram_size = 0;
+    mm::Stage2Table s2;
+    std::uint64_t cntvoff = 0;
+
+    vgic::Vgic vgic;
+    bool has_vpl011 = false;
+    vuart::Vpl011 vpl011;
+
+    std::uint64_t vttbr() const { return s2.root().raw() | std::uint64_t(vmid) << 48; }
+
+    // vgic::Hooks: a vCPU has an interrupt to take.
+    void kick(unsigned vcpu) override;
+    // vuart::LineSink: a line of console output.
+    void line(const char* text, std::size_t len) override;
+};
+
+extern Domain domains[kMaxDomains];
+
+// Builds and starts a domain from its boot description. Errors leave nothing allocated.
+Result<Domain*> domain_create(const dt::DomainSpec& spec, const dt::HostPlatform& host);
+// Stops every vCPU of the domain; its memory is released once none is loaded anywhere.
+void domain_shutdown(Domain& d, const char* reason);
+// Called by the scheduler when a dying domain's last loaded vCPU has left its CPU.
+void domain_release(Domain& d);
+unsigned nr_live_domains();
+
+} // namespace keel::arch

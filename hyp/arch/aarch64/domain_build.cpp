@@ -1,0 +1,194 @@
+// Building a boot-time domain: memory, stage-2, images, device tree, vCPU 0.
+// The placement follows Xen 4.17 so a guest finds things where Xen puts them:
+// RAM at 0x40000000, the kernel at RAM + text_offset, the device tree and
+// initrd near the top of the first 512 MiB.
+#include "cache.hpp"
+#include "console.hpp"
+#include "domain.hpp"
+#include "hyp_memory.hpp"
+#include "pcpu.hpp"
+#include "scheduler.hpp"
+#include "sysreg.hpp"
+#include "vcpu_context.hpp"
+
+#include "dt/domain_spec.hpp"
+#include "dt/guest_fdt.hpp"
+#include "dt/host_platform.hpp"
+
+#include <cstring>
+
+namespace keel::arch {
+
+Domain domains[kMaxDomains];
+
+namespace {
+constexpr std::uint64_t MiB = 1ull << 20;
+constexpr std::uint64_t kImageMagic = 0x644d5241;  // "ARM\x64"
+unsigned next_pcpu = 0;
+std::uint16_t next_domid = 1;
+alignas(16) std::uint8_t fdt_scratch[64 * 1024];
+
+struct ImageHeader {
+    std::uint32_t code0, code1;
+    std::uint64_t text_offset, image_size, flags, res2, res3, res4;
+    std::uint32_t magic, res5;
+};
+
+// Copies into the guest's RAM at `ipa`, which the caller has range-checked.
+void copy_to_guest(Domain& d, IpAddr ipa, const void* src, std::uint64_t size)
+{
+    const std::uint64_t pa = d.ram_pa.raw() + (ipa - guest_layout::kRam0);
+    std::memcpy(reinterpret_cast<void*>(pa), src, size);
+    clean_dcache_to_poc(pa, size);
+}
+
+Result<IpAddr> load_kernel(Domain& d, const dt::BootModule& k)
+{
+    const auto* h = phys_to_ptr<const ImageHeader>(k.base);
+    if (k.size < sizeof(ImageHeader) || h->magic != kImageMagic) {
+        printk("%s: kernel module is not an arm64 Image\n", d.name);
+        return Err(Errno::XEN_ENOEXEC);
+    }
+    // Old kernels (image_size == 0) have an unreliable text_offset: the boot protocol says 0x80000.
+    const std::uint64_t text_offset = h->image_size == 0 ? 0x80000 : h->text_offset;
+    const std::uint64_t footprint = h->image_size > k.size ? h->image_size : k.size;
+    if (text_offset + footprint > d.ram_size) return Err(Errno::XEN_ENOMEM);
+    const IpAddr at = guest_layout::kRam0 + text_offset;
+    copy_to_guest(d, at, phys_to_ptr(k.base), k.size);
+    return at;
+}
+
+Status setup_memory(Domain& d, std::uint64_t bytes)
+{
+    if (bytes == 0 || bytes > guest_layout::kRam0MaxSize) return Err(Errno::XEN_EINVAL);
+    bytes = (bytes + 2 * MiB - 1) & ~(2 * MiB - 1);
+    auto ram = page_allocator().alloc(bytes / kPageSize, 2 * MiB);
+    if (!ram) return Err(ram.error());
+    d.ram_pa = *ram;
+    d.ram_size = bytes;
+    // A domain never sees what a previous one left in this memory.
+    zero_memory(d.ram_pa.raw(), bytes);
+    KEEL_TRY(d.s2.init(table_memory()));
+    return d.s2.map(guest_layout::kRam0, d.ram_pa, bytes, mm::MemType::Normal, {});
+}
+
+Status setup_devices(Domain& d, const dt::HostPlatform& host)
+{
+    vgic::Layout layout{};
+    layout.version = host.gic.version == 3 ? vgic::GicVersion::V3 : vgic::GicVersion::V2;
+    layout.gicd = guest_layout::kGicd;
+    layout.gicr = guest_layout::kGicr;
+    d.vgic.init(layout, d.nr_vcpus, &d);
+    if (host.gic.version == 2) {
+        // The guest's CPU interface is the hardware's virtual CPU interface.
+        KEEL_TRY(d.s2.map(guest_layout::kGicc, host.gic.gicv, guest_layout::kGiccSize, mm::MemType::Device, {}));
+    }
+    if (d.has_vpl011) d.vpl011.init(&d);
+    return {};
+}
+
+Result<std::size_t> write_device_tree(Domain& d, const dt::DomainSpec& spec, const dt::HostPlatform& host, IpAddr initrd,
+                                     std::uint64_t initrd_size)
+{
+    dt::GuestFdtParams p{};
+    p.memory[0] = {guest_layout::kRam0, d.ram_size};
+    p.nr_memory = 1;
+    p.vcpus = d.nr_vcpus;
+    p.cpu_compatible = host.cpu_compatible;
+    p.cpu_compatible_len = host.cpu_compatible_len;
+    p.cpu_clock_frequency = host.cpu_clock_frequency;
+    p.timer_clock_frequency = host.timer.clock_frequency;
+    p.gic_version = host.gic.version;
+    if (host.gic.version == 3) {
+        p.gicd = {guest_layout::kGicd, guest_layout::kGicdSizeV3};
+        p.gicr_or_gicc = {guest_layout::kGicr, guest_layout::kGicrStride * d.nr_vcpus};
+    } else {
+        p.gicd = {guest_layout::kGicd, guest_layout::kGicdSizeV2};
+        p.gicr_or_gicc = {guest_layout::kGicc, guest_layout::kGiccSize};
+    }
+    p.vpl011 = d.has_vpl011;
+    p.vpl011_base = guest_layout::kVpl011;
+    p.vpl011_intid = guest_layout::kVpl011Intid;
+    p.bootargs = spec.bootargs;
+    p.initrd = {initrd, initrd_size};
+    p.xen_node = false;  // the hypervisor node comes with the hypercall ABI
+    return dt::build_guest_fdt(fdt_scratch, sizeof fdt_scratch, p);
+}
+
+Status build(Domain& d, const dt::DomainSpec& spec, const dt::HostPlatform& host)
+{
+    KEEL_TRY(setup_memory(d, spec.mem_bytes));
+    KEEL_TRY(setup_devices(d, host));
+
+    auto entry = load_kernel(d, spec.kernel);
+    if (!entry) return Err(entry.error());
+
+    // Device tree and initrd at the top of the first 512 MiB (below the kernel's reach limits).
+    const std::uint64_t low = d.ram_size < 512 * MiB ? d.ram_size : 512 * MiB;
+    const IpAddr low_end = guest_layout::kRam0 + low;
+    const IpAddr fdt_at = (low_end - sizeof fdt_scratch).align_down(2 * MiB);
+    IpAddr initrd_at{0};
+    std::uint64_t initrd_size = 0;
+    if (spec.ramdisk.present) {
+        initrd_size = spec.ramdisk.size;
+        initrd_at = (fdt_at - initrd_size).align_down(kPageSize);
+        if (initrd_at < *entry + spec.kernel.size || initrd_at < guest_layout::kRam0) return Err(Errno::XEN_ENOMEM);
+        copy_to_guest(d, initrd_at, phys_to_ptr(spec.ramdisk.base), initrd_size);
+    }
+    auto fdt_size = write_device_tree(d, spec, host, initrd_at, initrd_size);
+    if (!fdt_size) return Err(fdt_size.error());
+    if (fdt_at < *entry + spec.kernel.size) return Err(Errno::XEN_ENOMEM);
+    copy_to_guest(d, fdt_at, fdt_scratch, *fdt_size);
+    invalidate_icache_all();
+
+    // vCPUs, pinned round-robin over the physical CPUs; only vCPU 0 starts.
+    for (unsigned i = 0; i < d.nr_vcpus; ++i) {
+        Vcpu& v = d.vcpus[i];
+        v.domain = &d;
+        v.id = i;
+        v.pcpu = next_pcpu++ % nr_pcpus;
+        vcpu_reset(v, i == 0 ? entry->raw() : 0, i == 0 ? fdt_at.raw() : 0);
+        v.sched.state = i == 0 ? sched::State::Runnable : sched::State::Offline;
+        Pcpu& p = pcpus[v.pcpu];
+        LockGuard g(p.rq.lock);
+        KEEL_TRY(p.rq.add(&v.sched));
+    }
+    printk("d%u (%s): %lu MiB at %lx, %u vCPU(s), kernel at %lx, dtb at %lx%s\n", d.id, d.name, d.ram_size / MiB,
+           d.ram_pa.raw(), d.nr_vcpus, entry->raw(), fdt_at.raw(), d.has_vpl011 ? ", vpl011" : "");
+    return {};
+}
+} // namespace
+
+Result<Domain*> domain_create(const dt::DomainSpec& spec, const dt::HostPlatform& host)
+{
+    Domain* d = nullptr;
+    unsigned slot = 0;
+    for (; slot < kMaxDomains; ++slot) {
+        if (domains[slot].state == DomainState::Free) {
+            d = &domains[slot];
+            break;
+        }
+    }
+    if (!d) return Err(Errno::XEN_ENOSPC);
+    if (spec.vcpus == 0 || spec.vcpus > kMaxVcpusPerDomain || spec.vcpus > vgic::kMaxVcpus) return Err(Errno::XEN_EINVAL);
+    if (!spec.kernel.present) return Err(Errno::XEN_EINVAL);
+
+    d->id = spec.is_dom0 ? 0 : next_domid++;
+    d->vmid = static_cast<std::uint16_t>(slot + 1);
+    d->privileged = spec.is_dom0;
+    std::strncpy(d->name, spec.name, sizeof d->name - 1);
+    d->nr_vcpus = spec.vcpus;
+    d->has_vpl011 = spec.vpl011;
+    d->cntvoff = sysreg::cntpct_el0::read();
+    d->state = DomainState::Running;
+    const Status s = build(*d, spec, host);
+    if (!s) {
+        printk("%s: cannot build domain: %s\n", spec.name, errno_name(s.error()));
+        d->state = DomainState::Dying;
+        domain_release(*d);
+        return Err(s.error());
+    }
+    return d;
+}
+
+} // namespace keel::arch

@@ -1,0 +1,49 @@
+// Physical interrupts reach the hypervisor only: the scheduler's tick, kicks
+// between CPUs, and the running guest's virtual timer, which becomes a
+// virtual interrupt for that guest.
+#include "irq.hpp"
+
+#include "console.hpp"
+#include "console_input.hpp"
+#include "domain.hpp"
+#include "gic.hpp"
+#include "scheduler.hpp"
+#include "sysreg.hpp"
+
+namespace keel::arch {
+
+namespace {
+constexpr std::uint64_t kCntvCtlImask = 1u << 1;
+
+// The guest's timer condition is met. Mask it at the timer (the guest unmasks it
+// when it reprograms) and hand the guest its PPI; physically it is done.
+void virtual_timer_fired(Pcpu& p)
+{
+    Vcpu* v = p.current;
+    if (!v) return;
+    sysreg::cntv_ctl_el0::write(sysreg::cntv_ctl_el0::read() | kCntvCtlImask);
+    isb();
+    v->domain->vgic.inject_edge(v->id, kPpiVirtTimer);
+}
+} // namespace
+
+void handle_physical_irqs(Pcpu& p)
+{
+    PhysGic& g = gic();
+    for (;;) {
+        const unsigned id = g.ack();
+        if (id >= kIntidSpurious) break;
+        switch (id) {
+        case kSgiKick: break;  // the caller re-runs the scheduler
+        case kPpiHypTimer:
+            scheduler_tick(p);
+            if (p.index == 0) console_input_poll();
+            break;
+        case kPpiVirtTimer: virtual_timer_fired(p); break;
+        default: printk("unexpected physical interrupt %u\n", id); break;
+        }
+        g.eoi(id);
+    }
+}
+
+} // namespace keel::arch
