@@ -11,6 +11,7 @@ namespace keel::arch {
 
 inline constexpr unsigned kIntidSpurious = 1020;
 inline constexpr unsigned kSgiKick = 0;          // "re-evaluate what this CPU runs"
+inline constexpr unsigned kPpiMaintenance = 25;  // list registers drained (underflow)
 inline constexpr unsigned kPpiHypTimer = 26;     // CNTHP: the scheduler's tick
 inline constexpr unsigned kPpiVirtTimer = 27;    // CNTV: the running guest's timer
 inline constexpr unsigned kMaxLrs = 16;
@@ -33,6 +34,9 @@ public:
     virtual void write_lr(unsigned n, const vgic::ListReg& lr) = 0;
     virtual vgic::ListReg read_lr(unsigned n) = 0;
     virtual void clear_lr(unsigned n) = 0;
+    // Ask for a maintenance interrupt once the list registers (nearly) drain, so
+    // interrupts that did not fit are presented without waiting for another exit.
+    virtual void set_underflow_irq(bool on) = 0;
     virtual void save_cpu_state(GicCpuState& s) = 0;
     virtual void load_cpu_state(const GicCpuState& s) = 0;
 

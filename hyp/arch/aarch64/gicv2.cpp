@@ -40,7 +40,7 @@ public:
         cpu_mask_[cpu] = static_cast<std::uint8_t>(mmio_read32(d + GICD_ITARGETSR) & 0xff);
         mmio_write32(d + GICD_ICENABLER, ~0u);
         for (unsigned i = 0; i < 32; i += 4) mmio_write32(d + GICD_IPRIORITYR + i, 0x01010101u * kHypPriority);
-        mmio_write32(d + GICD_ISENABLER, (1u << kSgiKick) | (1u << kPpiHypTimer) | (1u << kPpiVirtTimer));
+        mmio_write32(d + GICD_ISENABLER, (1u << kSgiKick) | (1u << kPpiMaintenance) | (1u << kPpiHypTimer) | (1u << kPpiVirtTimer));
         mmio_write32(info_.gicc + GICC_PMR, 0xff);
         mmio_write32(info_.gicc + GICC_CTLR, 1);
         mmio_write32(info_.gich + GICH_HCR, 1);
@@ -77,6 +77,7 @@ public:
         return lr;
     }
     void clear_lr(unsigned n) override { mmio_write32(info_.gich + GICH_LR0 + 4 * n, 0); }
+    void set_underflow_irq(bool on) override { mmio_write32(info_.gich + GICH_HCR, on ? 0x3 : 0x1); }  // En | UIE
     void save_cpu_state(GicCpuState& s) override
     {
         s.vmcr = mmio_read32(info_.gich + GICH_VMCR);

@@ -61,7 +61,7 @@ public:
         mmio_write32(sgi + GICR_ICENABLER0, ~0u);
         mmio_write32(sgi + GICR_IGROUPR0, ~0u);
         for (unsigned i = 0; i < 32; i += 4) mmio_write32(sgi + GICR_IPRIORITYR0 + i, 0x01010101u * kHypPriority);
-        mmio_write32(sgi + GICR_ISENABLER0, (1u << kSgiKick) | (1u << kPpiHypTimer) | (1u << kPpiVirtTimer));
+        mmio_write32(sgi + GICR_ISENABLER0, (1u << kSgiKick) | (1u << kPpiMaintenance) | (1u << kPpiHypTimer) | (1u << kPpiVirtTimer));
 
         // System-register CPU interface at EL2, and allow EL1 to use it (as its virtual one).
         sysreg::icc_sre_el2::write(0xf);  // SRE | DFB | DIB | Enable
@@ -115,6 +115,7 @@ public:
         return lr;
     }
     void clear_lr(unsigned n) override { write_ich_lr(n, 0); }
+    void set_underflow_irq(bool on) override { sysreg::ich_hcr_el2::write(on ? 0x3 : 0x1); }  // En | UIE
     void save_cpu_state(GicCpuState& s) override
     {
         s.vmcr = sysreg::ich_vmcr_el2::read();

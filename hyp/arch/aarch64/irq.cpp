@@ -34,7 +34,8 @@ void handle_physical_irqs(Pcpu& p)
         const unsigned id = g.ack();
         if (id >= kIntidSpurious) break;
         switch (id) {
-        case kSgiKick: break;  // the caller re-runs the scheduler
+        case kSgiKick: break;         // the caller re-runs the scheduler
+        case kPpiMaintenance: break;  // likewise: it refills the list registers
         case kPpiHypTimer:
             scheduler_tick(p);
             if (p.index == 0) console_input_poll();

@@ -37,6 +37,10 @@ void switch_out(Pcpu& p)
     Vcpu* v = p.current;
     if (!v) return;
     vcpu_save(*v);
+    // Its interrupts are back in the vGIC (guest_exit); leave nothing behind that could fire.
+    PhysGic& g = gic();
+    for (unsigned i = 0; i < g.nr_lrs(); ++i) g.clear_lr(i);
+    g.set_underflow_irq(false);
     p.current = nullptr;
     p.frame = nullptr;
     Domain& d = *v->domain;
@@ -62,6 +66,7 @@ void present_interrupts(Pcpu& p)
         if (i < n) g.write_lr(i, lrs[i]);
         else g.clear_lr(i);
     }
+    g.set_underflow_irq(v.domain->vgic.overflowed(v.id));
 }
 } // namespace
 

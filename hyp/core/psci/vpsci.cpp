@@ -55,7 +55,7 @@ std::int64_t call(std::uint32_t f, std::uint64_t a1, std::uint64_t a2, std::uint
         if (q == fn::kSmcccVersion) return kSuccess;
         if (!implemented(q)) return kNotSupported;
         // CPU_SUSPEND: original power-state format, no OS-initiated mode.
-        return (q == fn::kCpuSuspend32 || q == fn::kCpuSuspend64) ? 0 : kSuccess;
+        return (q == fn::kCpuSuspend32 || q == fn::kCpuSuspend64) ? std::int64_t{0} : std::int64_t{kSuccess};
     }
     case fn::kCpuSuspend32:
     case fn::kCpuSuspend64:
