@@ -47,6 +47,8 @@ void console_guest_line(unsigned domid, const char* text, std::size_t len)
     uart.put('\n');
 }
 
+void console_enable_input_interrupt() { uart.enable_rx_interrupt(); }
+
 int console_getc() { return uart.get(); }
 
 } // namespace keel::arch

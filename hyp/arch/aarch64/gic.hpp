@@ -29,6 +29,8 @@ public:
     virtual unsigned ack() = 0;                     // >= kIntidSpurious when nothing is pending
     virtual void eoi(unsigned intid) = 0;
     virtual void send_sgi(unsigned cpu, unsigned sgi) = 0;
+    // Enables a shared peripheral interrupt for the hypervisor itself, delivered to CPU 0.
+    virtual void enable_spi(unsigned intid) = 0;
 
     virtual unsigned nr_lrs() const = 0;
     virtual void write_lr(unsigned n, const vgic::ListReg& lr) = 0;

@@ -56,6 +56,15 @@ public:
         mmio_write32(info_.gicd + GICD_SGIR, std::uint32_t(cpu_mask_[cpu]) << 16 | (sgi & 0xf));
     }
 
+    void enable_spi(unsigned intid) override
+    {
+        if (intid < 32 || intid >= 1020) return;
+        const std::uint64_t word = info_.gicd + GICD_ITARGETSR + (intid & ~3u);
+        const unsigned shift = (intid % 4) * 8;
+        mmio_write32(word, (mmio_read32(word) & ~(0xffu << shift)) | std::uint32_t(cpu_mask_[0]) << shift);
+        mmio_write32(info_.gicd + GICD_ISENABLER + (intid / 32) * 4, 1u << (intid % 32));
+    }
+
     unsigned nr_lrs() const override { return nr_lrs_; }
     void write_lr(unsigned n, const vgic::ListReg& lr) override
     {

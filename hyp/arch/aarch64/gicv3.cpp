@@ -9,7 +9,7 @@ namespace keel::arch {
 
 namespace {
 // Distributor
-constexpr std::uint64_t GICD_CTLR = 0x0, GICD_TYPER = 0x4, GICD_IGROUPR = 0x80, GICD_ICENABLER = 0x180,
+constexpr std::uint64_t GICD_CTLR = 0x0, GICD_TYPER = 0x4, GICD_IGROUPR = 0x80, GICD_ISENABLER = 0x100, GICD_ICENABLER = 0x180,
                         GICD_IPRIORITYR = 0x400, GICD_IROUTER = 0x6000;
 constexpr std::uint32_t GICD_CTLR_RWP = 1u << 31, GICD_CTLR_ARE = 1u << 4, GICD_CTLR_G1 = 1u << 1, GICD_CTLR_G0 = 1u << 0;
 // Redistributor: RD frame then SGI frame
@@ -94,6 +94,13 @@ public:
         dsb_ishst();  // the state the target will look at is visible before the kick
         sysreg::icc_sgi1r_el1::write(v);
         isb();
+    }
+
+    void enable_spi(unsigned intid) override
+    {
+        if (intid < 32 || intid >= 1020) return;
+        mmio_write64(info_.gicd + GICD_IROUTER + intid * 8, affinity(info_.cpu_mpidr[0]));
+        mmio_write32(info_.gicd + GICD_ISENABLER + (intid / 32) * 4, 1u << (intid % 32));
     }
 
     unsigned nr_lrs() const override { return nr_lrs_; }

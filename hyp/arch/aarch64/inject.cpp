@@ -6,7 +6,6 @@
 namespace keel::arch {
 
 namespace {
-constexpr std::uint64_t kFscSyncExternal = 0x10;
 
 bool from_el0(const Vcpu& v) { return (v.frame.spsr & spsr::kModeMask) == 0; }
 
@@ -33,18 +32,18 @@ void inject_undef(Vcpu& v)
     enter_el1_vector(v, esr::kIlBit, 0, false);
 }
 
-void inject_data_abort(Vcpu& v, std::uint64_t va, bool write)
+// Aborts carry an empty ISS, exactly as Xen 4.17 injects them (a guest sees the same
+// ESR_EL1 on both: 0x96000000 for a data abort taken from EL1).
+void inject_data_abort(Vcpu& v, std::uint64_t va, bool /*write*/)
 {
     const std::uint64_t ec = from_el0(v) ? 0x24 : 0x25;
-    std::uint64_t esr = ec << esr::kEcShift | esr::kIlBit | kFscSyncExternal;
-    if (write) esr |= 1u << 6;  // WnR
-    enter_el1_vector(v, esr, va, true);
+    enter_el1_vector(v, ec << esr::kEcShift | esr::kIlBit, va, true);
 }
 
 void inject_instruction_abort(Vcpu& v, std::uint64_t va)
 {
     const std::uint64_t ec = from_el0(v) ? 0x20 : 0x21;
-    enter_el1_vector(v, ec << esr::kEcShift | esr::kIlBit | kFscSyncExternal, va, true);
+    enter_el1_vector(v, ec << esr::kEcShift | esr::kIlBit, va, true);
 }
 
 void skip_instruction(Vcpu& v, std::uint64_t esr_value)

@@ -14,6 +14,7 @@ namespace keel::arch {
 
 namespace {
 constexpr std::uint64_t kCntvCtlImask = 1u << 1;
+unsigned console_intid = 0;
 
 // The guest's timer condition is met. Mask it at the timer (the guest unmasks it
 // when it reprograms) and hand the guest its PPI; physically it is done.
@@ -27,6 +28,8 @@ void virtual_timer_fired(Pcpu& p)
 }
 } // namespace
 
+void set_console_intid(unsigned intid) { console_intid = intid; }
+
 void handle_physical_irqs(Pcpu& p)
 {
     PhysGic& g = gic();
@@ -36,12 +39,12 @@ void handle_physical_irqs(Pcpu& p)
         switch (id) {
         case kSgiKick: break;         // the caller re-runs the scheduler
         case kPpiMaintenance: break;  // likewise: it refills the list registers
-        case kPpiHypTimer:
-            scheduler_tick(p);
-            if (p.index == 0) console_input_poll();
-            break;
+        case kPpiHypTimer: scheduler_tick(p); break;
         case kPpiVirtTimer: virtual_timer_fired(p); break;
-        default: printk("unexpected physical interrupt %u\n", id); break;
+        default:
+            if (id == console_intid && id != 0) console_input_poll();
+            else printk("unexpected physical interrupt %u\n", id);
+            break;
         }
         g.eoi(id);
     }

@@ -6,6 +6,7 @@
 #include "firmware.hpp"
 #include "gic.hpp"
 #include "hyp_memory.hpp"
+#include "irq.hpp"
 #include "panic.hpp"
 #include "pcpu.hpp"
 #include "scheduler.hpp"
@@ -104,6 +105,11 @@ void start_secondaries()
     if (nr_live_domains() == 0) {
         printk("no domain could be built: powering off\n");
         firmware_system_off();
+    }
+    if (host.uart.raw() != 0 && host.uart_intid >= 32) {
+        set_console_intid(host.uart_intid);
+        gic().enable_spi(host.uart_intid);
+        console_enable_input_interrupt();
     }
     __atomic_store_n(&boot_done, true, __ATOMIC_RELEASE);
     // Secondaries may be idle with runnable vCPUs now: wake them.

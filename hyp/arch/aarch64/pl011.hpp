@@ -11,6 +11,8 @@ public:
     void init(std::uint64_t base) { base_ = base; }
     bool present() const { return base_ != 0; }
     void put(char c);
+    // Raise the UART's interrupt when characters arrive (and when they sit in the FIFO).
+    void enable_rx_interrupt();
     // -1 if nothing was typed.
     int get();
 
