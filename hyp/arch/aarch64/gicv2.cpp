@@ -13,6 +13,7 @@ constexpr std::uint64_t GICD_CTLR = 0x0, GICD_TYPER = 0x4, GICD_ISENABLER = 0x10
 constexpr std::uint64_t GICC_CTLR = 0x0, GICC_PMR = 0x4, GICC_IAR = 0xc, GICC_EOIR = 0x10;
 constexpr std::uint64_t GICH_HCR = 0x0, GICH_VTR = 0x4, GICH_VMCR = 0x8, GICH_APR = 0xf0, GICH_LR0 = 0x100;
 constexpr std::uint32_t LR_PENDING = 1u << 28, LR_ACTIVE = 1u << 29;
+constexpr std::uint32_t LR_EOI = 1u << 19;  // maintenance interrupt when the guest deactivates it
 constexpr unsigned LR_CPUID_SHIFT = 10, LR_PRIO_SHIFT = 23;
 constexpr std::uint8_t kHypPriority = 0xa0;
 
@@ -72,6 +73,7 @@ public:
         if (lr.intid < 16) v |= std::uint32_t(lr.source_vcpu & 7) << LR_CPUID_SHIFT;
         if (lr.pending) v |= LR_PENDING;
         if (lr.active) v |= LR_ACTIVE;
+        if (lr.eoi_maintenance) v |= LR_EOI;
         mmio_write32(info_.gich + GICH_LR0 + 4 * n, v);
     }
     vgic::ListReg read_lr(unsigned n) override

@@ -20,6 +20,7 @@ constexpr std::uint64_t GICR_TYPER_LAST = 1ull << 4;
 constexpr std::uint64_t GICR_IGROUPR0 = 0x80, GICR_ISENABLER0 = 0x100, GICR_ICENABLER0 = 0x180, GICR_IPRIORITYR0 = 0x400;
 // ICH_LR<n>_EL2 fields
 constexpr std::uint64_t LR_PENDING = 1ull << 62, LR_ACTIVE = 1ull << 63, LR_GROUP1 = 1ull << 60;
+constexpr std::uint64_t LR_EOI = 1ull << 41;  // maintenance interrupt when the guest deactivates it
 constexpr unsigned LR_PRIO_SHIFT = 48;
 constexpr std::uint8_t kHypPriority = 0xa0;
 
@@ -109,6 +110,7 @@ public:
         std::uint64_t v = lr.intid | LR_GROUP1 | std::uint64_t(lr.priority) << LR_PRIO_SHIFT;
         if (lr.pending) v |= LR_PENDING;
         if (lr.active) v |= LR_ACTIVE;
+        if (lr.eoi_maintenance) v |= LR_EOI;
         write_ich_lr(n, v);
     }
     vgic::ListReg read_lr(unsigned n) override
