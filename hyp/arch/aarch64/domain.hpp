@@ -58,6 +58,12 @@ struct Domain final : vgic::Hooks, vuart::LineSink {
     bool has_vpl011 = false;
     vuart::Vpl011 vpl011;
 
+    // Xen ABI state.
+    PhysAddr shared_info;                 // one hypervisor page, mapped by XENMEM_add_to_physmap
+    vuart::LineAssembler console_io_line; // HYPERVISOR_console_io output
+    std::uint64_t hvm_params[64] = {};    // HVMOP_{get,set}_param (HVM_NR_PARAMS is 39 today)
+    std::uint8_t handle[16] = {};         // xen_domain_handle_t
+
     std::uint64_t vttbr() const { return s2.root().raw() | std::uint64_t(vmid) << 48; }
 
     // vgic::Hooks: a vCPU has an interrupt to take.

@@ -5,6 +5,7 @@
 #include "domain.hpp"
 #include "guest_psci.hpp"
 #include "hcr_bits.hpp"
+#include "hypercall.hpp"
 #include "inject.hpp"
 #include "irq.hpp"
 #include "panic.hpp"
@@ -26,9 +27,7 @@ void handle_hvc(Vcpu& v, std::uint64_t esr_value)
         return;
     }
     if (imm == kXenHypercallImm) {
-        // The hypercall table arrives with the hypercall ABI; until then every
-        // number is unknown, which Xen answers with -ENOSYS.
-        v.frame.x[0] = static_cast<std::uint64_t>(-static_cast<std::int64_t>(Errno::XEN_ENOSYS));
+        hypercall(v);
         return;
     }
     inject_undef(v);  // as Xen: an HVC immediate nobody defined

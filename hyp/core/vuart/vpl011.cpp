@@ -50,7 +50,7 @@ Access Vpl011::write(std::uint64_t offset, unsigned size, std::uint64_t value)
     const std::uint32_t v = static_cast<std::uint32_t>(value << ((offset & 3) * 8));
     LockGuard g(lock_);
     switch (reg) {
-    case DR: put_char(static_cast<char>(v & 0xff)); break;
+    case DR: line_.put(static_cast<char>(v & 0xff), sink_); break;
     case IMSC: imsc_ = v & (INT_RX | INT_TX | INT_RT); break;
     case ICR: break;  // TX is always ready and RX follows the FIFO: nothing latches
     default: break;   // writes elsewhere are ignored
@@ -58,22 +58,10 @@ Access Vpl011::write(std::uint64_t offset, unsigned size, std::uint64_t value)
     return Access::Ok;
 }
 
-void Vpl011::put_char(char c)
-{
-    if (c == '\r') return;  // lines are terminated by the prefixing console
-    if (c == '\n' || line_len_ == kLineMax) {
-        if (sink_) sink_->line(line_, line_len_);
-        line_len_ = 0;
-        if (c == '\n') return;
-    }
-    line_[line_len_++] = c;
-}
-
 void Vpl011::flush()
 {
     LockGuard g(lock_);
-    if (line_len_ > 0 && sink_) sink_->line(line_, line_len_);
-    line_len_ = 0;
+    line_.flush(sink_);
 }
 
 bool Vpl011::push_rx(char c)

@@ -5,6 +5,8 @@
 // mid-line. Receive has a small FIFO fed from the physical console.
 #pragma once
 
+#include "vuart/line_assembler.hpp"
+
 #include <keel/spinlock.hpp>
 
 #include <cstddef>
@@ -12,22 +14,13 @@
 
 namespace keel::vuart {
 
-// Where finished output lines go.
-class LineSink {
-public:
-    virtual void line(const char* text, std::size_t len) = 0;
-
-protected:
-    ~LineSink() = default;
-};
-
 enum class Access { Ok, Bad };  // Bad: the guest gets a data abort
 
 class Vpl011 {
 public:
     static constexpr std::uint64_t kSize = 0x1000;
     static constexpr unsigned kRxFifo = 32;
-    static constexpr std::size_t kLineMax = 256;
+    static constexpr std::size_t kLineMax = LineAssembler::kLineMax;
 
     // Register offsets (SBSA generic UART subset of the PL011).
     static constexpr std::uint64_t DR = 0x000, RSR = 0x004, FR = 0x018, IMSC = 0x038, RIS = 0x03c,
@@ -50,14 +43,12 @@ public:
 
 private:
     std::uint32_t raw_status() const;
-    void put_char(char c);
 
     LineSink* sink_ = nullptr;
     std::uint32_t imsc_ = 0;
     char rx_[kRxFifo] = {};
     unsigned rx_head_ = 0, rx_count_ = 0;
-    char line_[kLineMax] = {};
-    std::size_t line_len_ = 0;
+    LineAssembler line_;
     mutable Spinlock lock_;
 };
 
