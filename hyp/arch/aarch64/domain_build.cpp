@@ -178,7 +178,9 @@ Result<Domain*> domain_create(const dt::DomainSpec& spec, const dt::HostPlatform
     d->privileged = spec.is_dom0;
     std::strncpy(d->name, spec.name, sizeof d->name - 1);
     d->nr_vcpus = spec.vcpus;
-    d->has_vpl011 = spec.vpl011;
+    // Keel keeps the physical UART for itself and passes no devices through yet, so
+    // dom0 gets the emulated UART as its console too (Xen's dom0 uses hvc0 instead).
+    d->has_vpl011 = spec.vpl011 || spec.is_dom0;
     d->cntvoff = sysreg::cntpct_el0::read();
     d->state = DomainState::Running;
     const Status s = build(*d, spec, host);
