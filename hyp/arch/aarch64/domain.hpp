@@ -60,6 +60,7 @@ struct Domain final : vgic::Hooks, vuart::LineSink {
 
     // Xen ABI state.
     PhysAddr shared_info;                 // one hypervisor page, mapped by XENMEM_add_to_physmap
+    std::uint64_t shared_info_gfn = ~0ull;
     vuart::LineAssembler console_io_line; // HYPERVISOR_console_io output
     std::uint64_t hvm_params[64] = {};    // HVMOP_{get,set}_param (HVM_NR_PARAMS is 39 today)
     std::uint8_t handle[16] = {};         // xen_domain_handle_t
@@ -81,5 +82,10 @@ void domain_shutdown(Domain& d, const char* reason);
 // Called by the scheduler when a dying domain's last loaded vCPU has left its CPU.
 void domain_release(Domain& d);
 unsigned nr_live_domains();
+// Drops every stage-2 translation of the domain from all CPUs' TLBs (after an unmap).
+void domain_flush_tlb(const Domain& d);
+// Places a hypervisor page at `gfn` in the domain's physmap, replacing what was there
+// (as XENMEM_add_to_physmap does: a RAM page there becomes unreachable to the guest).
+Status domain_map_page(Domain& d, std::uint64_t gfn, PhysAddr page, std::uint64_t* previous_gfn);
 
 } // namespace keel::arch

@@ -14,6 +14,7 @@
 #include "dt/domain_spec.hpp"
 #include "dt/guest_fdt.hpp"
 #include "dt/host_platform.hpp"
+#include "mm/stage2_format.hpp"
 
 #include <cstring>
 
@@ -118,6 +119,10 @@ Result<std::size_t> write_device_tree(Domain& d, const dt::DomainSpec& spec, con
 Status build(Domain& d, const dt::DomainSpec& spec, const dt::HostPlatform& host)
 {
     KEEL_TRY(setup_memory(d, spec.mem_bytes));
+    auto si = page_allocator().alloc(1);
+    if (!si) return Err(si.error());
+    d.shared_info = *si;
+    zero_memory(si->raw(), kPageSize);
     KEEL_TRY(setup_devices(d, host));
 
     auto entry = load_kernel(d, spec.kernel);
@@ -191,6 +196,27 @@ Result<Domain*> domain_create(const dt::DomainSpec& spec, const dt::HostPlatform
         return Err(s.error());
     }
     return d;
+}
+
+} // namespace keel::arch
+
+namespace keel::arch {
+
+Status domain_map_page(Domain& d, std::uint64_t gfn, PhysAddr page, std::uint64_t* previous_gfn)
+{
+    const IpAddr at(gfn << kPageShift);
+    if (gfn >= (1ull << (mm::s2::kIpaBits - kPageShift))) return Err(Errno::XEN_EINVAL);
+    // Never over a device the hypervisor placed (GIC CPU interface): only RAM or holes.
+    if (auto t = d.s2.translate(at); t.ok() && t->type != mm::MemType::Normal) return Err(Errno::XEN_EINVAL);
+    if (previous_gfn && *previous_gfn != ~0ull) {
+        KEEL_TRY(d.s2.unmap(IpAddr(*previous_gfn << kPageShift), kPageSize));
+        *previous_gfn = ~0ull;
+    }
+    KEEL_TRY(d.s2.unmap(at, kPageSize));
+    domain_flush_tlb(d);
+    KEEL_TRY(d.s2.map(at, page, kPageSize, mm::MemType::Normal, {true, true, false}));
+    if (previous_gfn) *previous_gfn = gfn;
+    return {};
 }
 
 } // namespace keel::arch

@@ -12,17 +12,16 @@
 
 namespace keel::arch {
 
-namespace {
-void flush_vmid_tlb(std::uint64_t vttbr)
+void domain_flush_tlb(const Domain& d)
 {
+    // TLBI by VMID acts on the VMID in VTTBR_EL2: borrow it, then put back whoever runs here.
     const std::uint64_t saved = sysreg::vttbr_el2::read();
-    sysreg::vttbr_el2::write(vttbr);
+    sysreg::vttbr_el2::write(d.vttbr());
     isb();
     asm volatile("tlbi vmalls12e1is\n dsb ish\n isb" ::: "memory");
     sysreg::vttbr_el2::write(saved);
     isb();
 }
-} // namespace
 
 void Domain::kick(unsigned vcpu)
 {
@@ -69,10 +68,11 @@ void domain_release(Domain& d)
         pcpus[v.pcpu].rq.remove(&v.sched);
     }
     if (d.s2.root().raw() != 0) {
-        flush_vmid_tlb(d.vttbr());
+        domain_flush_tlb(d);
         d.s2.destroy();
     }
     if (d.ram_size) (void)page_allocator().free(d.ram_pa, d.ram_size / kPageSize);
+    if (d.shared_info.raw()) (void)page_allocator().free(d.shared_info, 1);
     const unsigned id = d.id;
     d.~Domain();
     new (&d) Domain();

@@ -101,6 +101,17 @@ long memory_op(Domain& d, std::uint64_t cmd, IpAddr arg, xen::GuestMemory& mem)
         if (dom != DOMID_SELF && dom != d.id) return err(Errno::XEN_ESRCH);
         return static_cast<long>(d.ram_size / kPageSize);
     }
+    case XENMEM_add_to_physmap: {
+        xen_add_to_physmap_t x;
+        if (Status s = mem.read_obj(arg, x); !s) return s.as_xen_ret();
+        if (x.domid != DOMID_SELF && x.domid != d.id) return err(Errno::XEN_ESRCH);
+        switch (x.space) {
+        case XENMAPSPACE_shared_info:
+            if (x.idx != 0) return err(Errno::XEN_EINVAL);
+            return domain_map_page(d, x.gpfn, d.shared_info, &d.shared_info_gfn).as_xen_ret();
+        default: return err(Errno::XEN_ENOSYS);
+        }
+    }
     default: return err(Errno::XEN_ENOSYS);
     }
 }
