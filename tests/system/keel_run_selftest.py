@@ -10,6 +10,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
+sys.dont_write_bytecode = True  # keep tools/ free of __pycache__
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 import keel_run as kr  # noqa: E402
 
