@@ -7,7 +7,7 @@ written under /chosen using Xen's dom0less bindings (docs/misc/arm/device-tree/b
 
 Domain specs
 ------------
-  --domu name=NAME,kernel=PATH[,ramdisk=PATH][,cpus=N][,mem=MB][,vpl011][,bootargs=STR]
+  --domu name=NAME,kernel=PATH[,ramdisk=PATH][,cpus=N][,mem=MB][,vpl011][,enhanced[=no-xenstore]][,bootargs=STR]
   --dom0 kernel=PATH[,ramdisk=PATH][,bootargs=STR]           (its memory: --dom0-mem MB)
 
 A spec is comma-separated key=value items. `bootargs` must come LAST: everything after
@@ -108,10 +108,11 @@ class Domain:
     cpus: int = 1
     mem_mb: int = 256
     vpl011: bool = False
+    enhanced: str | None = None   # xen,enhanced: "enabled" or "no-xenstore"; None = absent
     bootargs: str | None = None
 
 
-_DOMU_KEYS = {"name", "kernel", "ramdisk", "cpus", "mem", "vpl011", "bootargs"}
+_DOMU_KEYS = {"name", "kernel", "ramdisk", "cpus", "mem", "vpl011", "enhanced", "bootargs"}
 _DOM0_KEYS = {"kernel", "ramdisk", "bootargs"}
 
 
@@ -161,6 +162,7 @@ def parse_domu(spec: str) -> Domain:
         cpus=_int(items, "cpus", 1, spec),
         mem_mb=_int(items, "mem", 256, spec),
         vpl011="vpl011" in items,
+        enhanced=(items.get("enhanced") or "enabled") if "enhanced" in items else None,
         bootargs=items.get("bootargs"),
     )
 
@@ -261,6 +263,8 @@ def build_host_dtb(out: Path, machine: Machine, domus: list[Domain], dom0: Domai
         _put_module(out, node, dom.kernel, "kernel", dom.bootargs)
         if dom.vpl011:
             _fdtput(out, node, "vpl011")
+        if dom.enhanced is not None:
+            _fdtput(out, "-t", "s", node, "xen,enhanced", dom.enhanced)
         _fdtput(out, "-t", "u", node, "cpus", str(dom.cpus))
         _fdtput(out, "-t", "x", node, "memory", *_cells64(dom.mem_mb * 1024))
         _fdtput(out, "-t", "u", node, "#size-cells", "2")

@@ -39,6 +39,8 @@ grep '^processor' /proc/cpuinfo | while read -r line; do
   echo "keel-linux: $line"
 done
 echo "keel-linux: $(grep -c '^processor' /proc/cpuinfo) cpus online"
+# Which hypervisor Linux found (Xen drivers: /sys/hypervisor/type reads "xen").
+echo "keel-linux: hypervisor $(cat /sys/hypervisor/type 2>/dev/null || echo none)"
 poweroff -f
 EOF
 chmod 0755 "$root/init"

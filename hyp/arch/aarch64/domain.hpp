@@ -5,6 +5,7 @@
 
 #include "vcpu.hpp"
 
+#include "evtchn/event_domain.hpp"
 #include "mm/stage2_table.hpp"
 #include "vgic/vgic.hpp"
 #include "vuart/vpl011.hpp"
@@ -33,6 +34,9 @@ inline constexpr IpAddr kGicc{0x03002000};
 inline constexpr std::uint64_t kGiccSize = 0x2000;
 inline constexpr IpAddr kVpl011{0x22000000};
 inline constexpr unsigned kVpl011Intid = 32;
+inline constexpr unsigned kEventPpi = 31;
+inline constexpr IpAddr kGrantTable{0x38000000};
+inline constexpr std::uint64_t kGrantTableSize = 16ull << 20;  // the event-channel upcall, as Xen gives a domU
 inline constexpr IpAddr kRam0{0x40000000};
 inline constexpr std::uint64_t kRam0MaxSize = 3ull << 30;
 } // namespace guest_layout
@@ -59,11 +63,14 @@ struct Domain final : vgic::Hooks, vuart::LineSink {
     vuart::Vpl011 vpl011;
 
     // Xen ABI state.
+    evtchn::EventDomain events;           // event channels (2-level, on shared_info)
     PhysAddr shared_info;                 // one hypervisor page, mapped by XENMEM_add_to_physmap
     std::uint64_t shared_info_gfn = ~0ull;
     vuart::LineAssembler console_io_line; // HYPERVISOR_console_io output
     std::uint64_t hvm_params[64] = {};    // HVMOP_{get,set}_param (HVM_NR_PARAMS is 39 today)
     std::uint8_t handle[16] = {};         // xen_domain_handle_t
+    std::uint64_t ballooned_pages = 0;    // RAM pages given back by decrease_reservation
+    unsigned shutdown_code = 0;           // SCHEDOP_shutdown_code
 
     std::uint64_t vttbr() const { return s2.root().raw() | std::uint64_t(vmid) << 48; }
 

@@ -16,7 +16,10 @@
 #include "dt/host_platform.hpp"
 #include "mm/stage2_format.hpp"
 
+#include "evtchn/shared_layout.hpp"
+
 #include <cstring>
+#include <xen/hvm/params.h>
 
 namespace keel::arch {
 
@@ -112,7 +115,13 @@ Result<std::size_t> write_device_tree(Domain& d, const dt::DomainSpec& spec, con
     p.vpl011_intid = guest_layout::kVpl011Intid;
     p.bootargs = spec.bootargs;
     p.initrd = {initrd, initrd_size};
-    p.xen_node = false;  // the hypervisor node comes with the hypercall ABI
+    // The hypervisor node, as Xen 4.17 gives a domU with xen,enhanced (dom0 always has it):
+    // the grant-table window first, then the unused parts of the RAM windows.
+    p.xen_node = spec.is_dom0 || spec.enhanced != dt::Enhanced::None;
+    p.xen_regions[0] = {guest_layout::kGrantTable, guest_layout::kGrantTableSize};
+    const std::uint64_t used[2] = {d.ram_size, 0};
+    p.nr_xen_regions = 1 + dt::xen_extended_regions(used, mm::s2::kIpaBits, p.xen_regions + 1, 3);
+    p.evtchn_ppi = guest_layout::kEventPpi;
     return dt::build_guest_fdt(fdt_scratch, sizeof fdt_scratch, p);
 }
 
@@ -123,6 +132,9 @@ Status build(Domain& d, const dt::DomainSpec& spec, const dt::HostPlatform& host
     if (!si) return Err(si.error());
     d.shared_info = *si;
     zero_memory(si->raw(), kPageSize);
+    KEEL_TRY(d.events.init(DomainId(d.id), phys_to_ptr<evtchn::SharedInfo>(d.shared_info), d.nr_vcpus));
+    // The event upcall, as HVM_PARAM_CALLBACK_IRQ reports it on Arm: type PPI, the INTID.
+    d.hvm_params[HVM_PARAM_CALLBACK_IRQ] = std::uint64_t(HVM_PARAM_CALLBACK_TYPE_PPI) << 56 | guest_layout::kEventPpi;
     KEEL_TRY(setup_devices(d, host));
 
     auto entry = load_kernel(d, spec.kernel);

@@ -3,6 +3,9 @@
 // flushed. When the last domain is gone, the machine powers off.
 #include "console.hpp"
 #include "domain.hpp"
+#include "evtchn/event_channels.hpp"
+
+#include <xen/xen.h>
 #include "firmware.hpp"
 #include "gic.hpp"
 #include "hyp_memory.hpp"
@@ -11,6 +14,8 @@
 #include "sysreg.hpp"
 
 namespace keel::arch {
+
+evtchn::EventChannels& event_channels();
 
 void domain_flush_tlb(const Domain& d)
 {
@@ -44,6 +49,10 @@ void domain_shutdown(Domain& d, const char* reason)
         return;  // already going
     if (d.has_vpl011) d.vpl011.flush();
     printk("d%u (%s): shutdown (%s)\n", d.id, d.name, reason);
+    // Tell the control domain, as Xen does (VIRQ_DOM_EXC is global: vCPU 0's binding).
+    for (Domain& other : domains)
+        if (other.privileged && other.state == DomainState::Running && &other != &d)
+            event_channels().raise_virq(DomainId(other.id), VIRQ_DOM_EXC, 0);
     for (unsigned i = 0; i < d.nr_vcpus; ++i) {
         Vcpu& v = d.vcpus[i];
         {
@@ -67,6 +76,8 @@ void domain_release(Domain& d)
         LockGuard g(pcpus[v.pcpu].rq.lock);
         pcpus[v.pcpu].rq.remove(&v.sched);
     }
+    // Peers' channels to this domain become unbound before its pages go away.
+    event_channels().close_all_for_dead_domain(d.events);
     if (d.s2.root().raw() != 0) {
         domain_flush_tlb(d);
         d.s2.destroy();

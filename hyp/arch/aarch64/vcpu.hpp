@@ -45,6 +45,9 @@ struct Vcpu {
     Domain* domain = nullptr;
     unsigned id = 0;
     unsigned pcpu = 0;
+    // Xen ABI: where the guest asked for its runstate (a guest *virtual* address,
+    // translated through the guest's own stage 1 when written); 0 = none.
+    std::uint64_t runstate_va = 0;
 };
 
 } // namespace keel::arch

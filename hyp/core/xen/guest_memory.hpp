@@ -1,6 +1,8 @@
-// A domain's RAM as hypercall handlers reach it: guest pointers are
-// intermediate-physical addresses, checked through the domain's own stage-2.
-// Anything that is not the caller's RAM is EFAULT.
+// A domain's memory as hypercall handlers reach it through a guest handle. On
+// Arm, Xen's guest handles are guest *virtual* addresses, translated through the
+// guest's stage 1 and then its stage 2 (see arch's CurrentGuestMemory); host
+// tests use plain buffers. Anything the caller could not access itself is EFAULT.
+// (The address travels as IpAddr for now; it is the guest's handle value.)
 #pragma once
 
 #include <keel/result.hpp>

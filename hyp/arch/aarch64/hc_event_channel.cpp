@@ -1,0 +1,48 @@
+// Event channels: the arch-neutral core (core/evtchn) wired to Keel's domains.
+// An upcall is the event PPI, injected through the vGIC like any interrupt.
+#include "hypercall_context.hpp"
+
+#include "evtchn/event_channel_op.hpp"
+#include "evtchn/event_channels.hpp"
+
+namespace keel::arch {
+
+namespace {
+Domain* live_domain(DomainId id)
+{
+    for (Domain& d : domains)
+        if ((d.state == DomainState::Running || d.state == DomainState::Dying) && d.id == id.raw()) return &d;
+    return nullptr;
+}
+
+class DomainEvents final : public evtchn::EventHost {
+public:
+    evtchn::EventDomain* lookup(DomainId id) override
+    {
+        Domain* d = live_domain(id);
+        return d ? &d->events : nullptr;
+    }
+    bool is_privileged(DomainId id) override
+    {
+        Domain* d = live_domain(id);
+        return d && d->privileged;
+    }
+    void upcall(DomainId id, unsigned vcpu) override
+    {
+        Domain* d = live_domain(id);
+        if (d && d->state == DomainState::Running && vcpu < d->nr_vcpus) d->vgic.inject_edge(vcpu, guest_layout::kEventPpi);
+    }
+};
+
+DomainEvents host;
+evtchn::EventChannels channels(host);
+} // namespace
+
+evtchn::EventChannels& event_channels() { return channels; }
+
+long hc_event_channel_op(HypercallContext& c, std::uint64_t cmd, IpAddr arg)
+{
+    return evtchn::event_channel_op(channels, DomainId(c.dom.id), static_cast<unsigned>(cmd), arg, c.mem);
+}
+
+} // namespace keel::arch
