@@ -100,7 +100,10 @@ void check_memory(Env& env)
     frame = gfn_of(g_released_page);
     check(area, "decrease_reservation the same page again", "%s",
           rc(reservation(XENMEM_decrease_reservation, &frame, 1)));
-    check(area, "current_reservation drop after decrease", "%ld", current - memory_op(XENMEM_current_reservation, &self));
+    // How much it drops is the implementation's business: Xen's dom0 is direct-mapped and
+    // keeps counting the page; a translated domain (any domU, Keel's dom0) drops by one.
+    check(area, "current_reservation after decrease <= before", "%s",
+          yes_no(memory_op(XENMEM_current_reservation, &self) <= current));
     frame = gfn_of(g_released_page);
     check(area, "populate_physmap that page", "%s", rc(reservation(XENMEM_populate_physmap, &frame, 1)));
     check(area, "populate_physmap 0 extents", "%s", rc(reservation(XENMEM_populate_physmap, &frame, 0)));

@@ -36,7 +36,12 @@ void check_version_and_console(Env&)
           yes_no(features.submap & (1u << XENFEAT_auto_translated_physmap)));
     check(area, "features: hvm_callback_vector", "%s", yes_no(features.submap & (1u << XENFEAT_hvm_callback_vector)));
     check(area, "features: dom0", "%s", yes_no(features.submap & (1u << XENFEAT_dom0)));
-    check(area, "get_features submap 0 value", "0x%x", features.submap);
+    // Whether a domain is direct-mapped (Xen's dom0 is, Keel never is) is the one
+    // feature that legitimately differs; exactly one of the two bits must be set.
+    constexpr unsigned kDirectMapBits = 1u << XENFEAT_not_direct_mapped | 1u << XENFEAT_direct_mapped;
+    check(area, "get_features submap 0 value without direct-map bits", "0x%x", features.submap & ~kDirectMapBits);
+    check(area, "features: exactly one direct-map bit", "%s",
+          yes_no(__builtin_popcount(features.submap & kDirectMapBits) == 1));
     xen_feature_info_t beyond{1, 0xffffffff};
     const long r1 = xen_version(XENVER_get_features, &beyond);
     check(area, "get_features submap 1", "%s, 0x%x", rc(r1), beyond.submap);

@@ -100,3 +100,15 @@ TEST_F(EvtchnTwoLevelTest, GuestDrainSeesEachEventOnce)
     EXPECT_TRUE(two_level::unmask(s, v0, 4));
     EXPECT_EQ(keel::evtchn::test::guest_drain(s, v0), (std::vector<evtchn_port_t>{4}));
 }
+
+TEST(EvtchnPortPending, ReadsTheSharedInfoBitAndRefusesOutOfRangePorts)
+{
+    static keel::evtchn::SharedInfo shared{};
+    keel::evtchn::EventDomain d;
+    ASSERT_TRUE(d.init(keel::DomainId(1), &shared, 1).ok());
+    EXPECT_FALSE(d.port_pending(5));
+    shared.evtchn_pending[0] |= 1ull << 5;
+    EXPECT_TRUE(d.port_pending(5));
+    EXPECT_FALSE(d.port_pending(4));
+    EXPECT_FALSE(d.port_pending(~0u)) << "beyond the 2-level port space";
+}

@@ -6,6 +6,7 @@
 #include "vcpu.hpp"
 
 #include "evtchn/event_domain.hpp"
+#include "gnttab/grant_domain.hpp"
 #include "mm/stage2_table.hpp"
 #include "vgic/vgic.hpp"
 #include "vuart/vpl011.hpp"
@@ -64,6 +65,7 @@ struct Domain final : vgic::Hooks, vuart::LineSink {
 
     // Xen ABI state.
     evtchn::EventDomain events;           // event channels (2-level, on shared_info)
+    gnttab::GrantDomain grants;           // grant table v1
     PhysAddr shared_info;                 // one hypervisor page, mapped by XENMEM_add_to_physmap
     std::uint64_t shared_info_gfn = ~0ull;
     vuart::LineAssembler console_io_line; // HYPERVISOR_console_io output
@@ -91,6 +93,10 @@ void domain_release(Domain& d);
 unsigned nr_live_domains();
 // Drops every stage-2 translation of the domain from all CPUs' TLBs (after an unmap).
 void domain_flush_tlb(const Domain& d);
+// Grant table lifecycle (hc_grant_table.cpp).
+Status domain_activate_grants(Domain& d);
+void domain_release_grants(Domain& d);   // at death: unmap and revoke its grants
+void domain_destroy_grants(Domain& d);   // after its stage-2 is gone: free the table
 // Places a hypervisor page at `gfn` in the domain's physmap, replacing what was there
 // (as XENMEM_add_to_physmap does: a RAM page there becomes unreachable to the guest).
 Status domain_map_page(Domain& d, std::uint64_t gfn, PhysAddr page, std::uint64_t* previous_gfn);

@@ -133,6 +133,7 @@ Status build(Domain& d, const dt::DomainSpec& spec, const dt::HostPlatform& host
     d.shared_info = *si;
     zero_memory(si->raw(), kPageSize);
     KEEL_TRY(d.events.init(DomainId(d.id), phys_to_ptr<evtchn::SharedInfo>(d.shared_info), d.nr_vcpus));
+    KEEL_TRY(domain_activate_grants(d));
     // The event upcall, as HVM_PARAM_CALLBACK_IRQ reports it on Arm: type PPI, the INTID.
     d.hvm_params[HVM_PARAM_CALLBACK_IRQ] = std::uint64_t(HVM_PARAM_CALLBACK_TYPE_PPI) << 56 | guest_layout::kEventPpi;
     KEEL_TRY(setup_devices(d, host));

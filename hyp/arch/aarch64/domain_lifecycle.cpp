@@ -78,10 +78,12 @@ void domain_release(Domain& d)
     }
     // Peers' channels to this domain become unbound before its pages go away.
     event_channels().close_all_for_dead_domain(d.events);
+    domain_release_grants(d);
     if (d.s2.root().raw() != 0) {
         domain_flush_tlb(d);
         d.s2.destroy();
     }
+    domain_destroy_grants(d);
     if (d.ram_size) (void)page_allocator().free(d.ram_pa, d.ram_size / kPageSize);
     if (d.shared_info.raw()) (void)page_allocator().free(d.shared_info, 1);
     const unsigned id = d.id;

@@ -1,6 +1,9 @@
 // HYPERVISOR_sched_op: yield, block, shutdown (own or, for dom0, another domain's).
 #include "hypercall_context.hpp"
 #include "scheduler.hpp"
+#include "sysreg.hpp"
+
+#include "evtchn/event_domain.hpp"
 
 #include <xen/sched.h>
 
@@ -8,6 +11,31 @@ namespace keel::arch {
 
 namespace {
 const char* const kReasons[] = {"poweroff", "reboot", "suspend", "crash", "watchdog", "soft_reset"};
+
+// SCHEDOP_poll: return at once if one of the ports is pending, else block until an
+// event arrives or the timeout (Xen system time, ns) passes. Xen's checks, in its order.
+long poll(HypercallContext& c, IpAddr arg)
+{
+    constexpr unsigned kMaxPollPorts = 128;
+    sched_poll_t p;
+    if (Status st = c.mem.read_obj(arg, p); !st) return st.as_xen_ret();
+    if (p.nr_ports > kMaxPollPorts) return xen_err(Errno::XEN_EINVAL);
+    const evtchn::EventDomain& ev = c.dom.events;
+    for (unsigned i = 0; i < p.nr_ports; ++i) {
+        evtchn_port_t port;
+        if (Status st = c.mem.read_obj(IpAddr(p.ports.q + i * sizeof port), port); !st) return st.as_xen_ret();
+        if (port >= ev.valid_ports()) return xen_err(Errno::XEN_EINVAL);
+        if (ev.port_pending(port)) return 0;
+    }
+    std::uint64_t wake_at = 0;
+    if (p.timeout != 0) {
+        const std::uint64_t freq = sysreg::cntfrq_el0::read();
+        wake_at = static_cast<std::uint64_t>(static_cast<unsigned __int128>(p.timeout) * freq / 1000000000u);
+        if (wake_at <= sysreg::cntpct_el0::read()) return 0;  // already past
+    }
+    vcpu_block_until(c.cpu, c.vcpu, wake_at);
+    return 0;
+}
 
 Domain* find_domain(std::uint16_t id)
 {
@@ -33,6 +61,7 @@ long hc_sched_op(HypercallContext& c, std::uint64_t cmd, IpAddr arg)
         domain_shutdown(c.dom, kReasons[s.reason]);
         return 0;
     }
+    case SCHEDOP_poll: return poll(c, arg);
     case SCHEDOP_shutdown_code: {
         sched_shutdown_t s;
         if (Status st = c.mem.read_obj(arg, s); !st) return st.as_xen_ret();

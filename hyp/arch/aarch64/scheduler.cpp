@@ -83,7 +83,9 @@ void guest_exit(Pcpu& p)
     v->domain->vgic.sync(v->id, lrs, n);
 }
 
-void vcpu_block(Pcpu& p, Vcpu& v)
+void vcpu_block(Pcpu& p, Vcpu& v) { vcpu_block_until(p, v, 0); }
+
+void vcpu_block_until(Pcpu& p, Vcpu& v, std::uint64_t wake_at)
 {
     LockGuard g(p.rq.lock);
     if (v.sched.kick_pending || v.domain->vgic.has_deliverable(v.id)) {
@@ -93,7 +95,8 @@ void vcpu_block(Pcpu& p, Vcpu& v)
     // The timer registers are live in the hardware while the vCPU is loaded.
     v.el1.cntv_ctl = sysreg::cntv_ctl_el0::read();
     v.el1.cntv_cval = sysreg::cntv_cval_el0::read();
-    v.sched.wake_at = vtimer_deadline(v);
+    const std::uint64_t timer = vtimer_deadline(v);
+    v.sched.wake_at = timer == 0 ? wake_at : (wake_at == 0 || timer < wake_at ? timer : wake_at);
     v.sched.state = sched::State::Blocked;
 }
 

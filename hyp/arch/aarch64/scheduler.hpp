@@ -13,6 +13,8 @@ void guest_exit(Pcpu& p);
 GuestFrame* schedule(Pcpu& p);
 // The current vCPU executed WFI: block it unless an interrupt is already deliverable.
 void vcpu_block(Pcpu& p, Vcpu& v);
+// Likewise, but also woken at counter value `wake_at` (0: no deadline beyond the timer's).
+void vcpu_block_until(Pcpu& p, Vcpu& v, std::uint64_t wake_at);
 // Something changed for `v` (interrupt, CPU_ON, shutdown): make it re-evaluate.
 void vcpu_kick(Vcpu& v);
 // The scheduler tick fired on this CPU.

@@ -47,6 +47,11 @@ bool EventDomain::upcall_pending(unsigned vcpu) const
     return info && guest::test_flag(&info->evtchn_upcall_pending);
 }
 
+bool EventDomain::port_pending(evtchn_port_t port) const
+{
+    return shared_ != nullptr && port < kTwoLevelPorts && guest::test_bit(shared_->evtchn_pending, port);
+}
+
 Channel EventDomain::channel(evtchn_port_t port) const
 {
     LockGuard g(lock_);

@@ -88,6 +88,8 @@ public:
     // The vCPU has its upcall flag set (for WFI wake-up and level re-checks:
     // Xen's local_events_need_delivery).
     bool upcall_pending(unsigned vcpu) const;
+    // The port's pending bit in shared_info (SCHEDOP_poll); false past the port space.
+    bool port_pending(evtchn_port_t port) const;
 
     // A copy of one port's state (tests and diagnostics). Ports past the table read Free.
     Channel channel(evtchn_port_t port) const;

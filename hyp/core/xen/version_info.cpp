@@ -64,6 +64,7 @@ long xen_version(unsigned cmd, IpAddr arg, const VersionCaller& caller, GuestMem
     case XENVER_get_features: {
         xen_feature_info_t fi;
         if (Status s = mem.read_obj(arg, fi); !s) return s.as_xen_ret();
+        if (fi.submap_idx >= XENFEAT_NR_SUBMAPS) return -static_cast<long>(Errno::XEN_EINVAL);  // nothing written
         fi.submap = feature_submap(fi.submap_idx, caller.privileged);
         return ret(mem.write_obj(arg, fi));
     }
