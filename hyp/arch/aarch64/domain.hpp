@@ -91,6 +91,8 @@ void domain_shutdown(Domain& d, const char* reason);
 // Called by the scheduler when a dying domain's last loaded vCPU has left its CPU.
 void domain_release(Domain& d);
 unsigned nr_live_domains();
+// The domain with this id that is running, or (with `dying_too`) still being torn down.
+Domain* domain_by_id(DomainId id, bool dying_too);
 // Drops every stage-2 translation of the domain from all CPUs' TLBs (after an unmap).
 void domain_flush_tlb(const Domain& d);
 // Grant table lifecycle (hc_grant_table.cpp).

@@ -35,6 +35,15 @@ void Domain::kick(unsigned vcpu)
 
 void Domain::line(const char* text, std::size_t len) { console_guest_line(id, text, len); }
 
+Domain* domain_by_id(DomainId id, bool dying_too)
+{
+    for (Domain& d : domains) {
+        const bool alive = d.state == DomainState::Running || (dying_too && d.state == DomainState::Dying);
+        if (alive && d.id == id.raw()) return &d;
+    }
+    return nullptr;
+}
+
 unsigned nr_live_domains()
 {
     unsigned n = 0;

@@ -8,28 +8,22 @@
 namespace keel::arch {
 
 namespace {
-Domain* live_domain(DomainId id)
-{
-    for (Domain& d : domains)
-        if ((d.state == DomainState::Running || d.state == DomainState::Dying) && d.id == id.raw()) return &d;
-    return nullptr;
-}
 
 class DomainEvents final : public evtchn::EventHost {
 public:
     evtchn::EventDomain* lookup(DomainId id) override
     {
-        Domain* d = live_domain(id);
+        Domain* d = domain_by_id(id, true);
         return d ? &d->events : nullptr;
     }
     bool is_privileged(DomainId id) override
     {
-        Domain* d = live_domain(id);
+        Domain* d = domain_by_id(id, true);
         return d && d->privileged;
     }
     void upcall(DomainId id, unsigned vcpu) override
     {
-        Domain* d = live_domain(id);
+        Domain* d = domain_by_id(id, true);
         if (d && d->state == DomainState::Running && vcpu < d->nr_vcpus) d->vgic.inject_edge(vcpu, guest_layout::kEventPpi);
     }
 };

@@ -13,18 +13,12 @@
 namespace keel::arch {
 
 namespace {
-Domain* live_domain(DomainId id)
-{
-    for (Domain& d : domains)
-        if ((d.state == DomainState::Running || d.state == DomainState::Dying) && d.id == id.raw()) return &d;
-    return nullptr;
-}
 
 class DomainGrants final : public gnttab::GrantHost {
 public:
     gnttab::GrantDomain* lookup(DomainId id) override
     {
-        Domain* d = live_domain(id);
+        Domain* d = domain_by_id(id, true);
         return d ? &d->grants : nullptr;
     }
     Result<gnttab::HostPage> alloc_page() override
@@ -37,7 +31,7 @@ public:
     void free_page(gnttab::HostPage page) override { (void)page_allocator().free(page.pa, 1); }
     bool ram_page(DomainId owner, std::uint64_t gfn, bool writable, gnttab::HostPage& out) override
     {
-        Domain* d = live_domain(owner);
+        Domain* d = domain_by_id(owner, true);
         if (!d) return false;
         auto t = d->s2.translate(IpAddr(gfn << kPageShift));
         // Only the domain's own RAM block: not grant frames, not pages it maps from others.
@@ -47,13 +41,13 @@ public:
     }
     bool map_foreign(DomainId mapper, IpAddr at, gnttab::HostPage page, bool readonly) override
     {
-        Domain* d = live_domain(mapper);
+        Domain* d = domain_by_id(mapper, true);
         if (!d || !at.aligned(kPageSize) || d->s2.translate(at).ok()) return false;  // holes only
         return d->s2.map(at, page.pa, kPageSize, mm::MemType::Normal, {true, !readonly, false}).ok();
     }
     bool unmap_foreign(DomainId mapper, IpAddr at, gnttab::HostPage page) override
     {
-        Domain* d = live_domain(mapper);
+        Domain* d = domain_by_id(mapper, true);
         if (!d) return false;
         auto t = d->s2.translate(at);
         if (!t || t->pa != page.pa) return false;
@@ -64,7 +58,7 @@ public:
     bool may_grant(DomainId, DomainId) override { return true; }  // Keel allows domU<->domU (Xen's SILO does not)
     bool may_control(DomainId caller, DomainId target) override
     {
-        Domain* c = live_domain(caller);
+        Domain* c = domain_by_id(caller, true);
         return caller == target || (c && c->privileged);
     }
     void grants_drained(DomainId) override {}  // Keel revokes at death (see domain_release_grants)

@@ -37,12 +37,6 @@ long poll(HypercallContext& c, IpAddr arg)
     return 0;
 }
 
-Domain* find_domain(std::uint16_t id)
-{
-    for (Domain& d : domains)
-        if (d.state == DomainState::Running && d.id == id) return &d;
-    return nullptr;
-}
 } // namespace
 
 long hc_sched_op(HypercallContext& c, std::uint64_t cmd, IpAddr arg)
@@ -71,7 +65,7 @@ long hc_sched_op(HypercallContext& c, std::uint64_t cmd, IpAddr arg)
     case SCHEDOP_remote_shutdown: {
         sched_remote_shutdown_t r;
         if (Status st = c.mem.read_obj(arg, r); !st) return st.as_xen_ret();
-        Domain* target = find_domain(r.domain_id);
+        Domain* target = domain_by_id(DomainId(r.domain_id), false);
         if (!target) return xen_err(Errno::XEN_ESRCH);
         if (!c.dom.privileged) return xen_err(Errno::XEN_EPERM);
         if (r.reason > SHUTDOWN_MAX) return xen_err(Errno::XEN_EINVAL);
