@@ -379,11 +379,13 @@ class Outcome:
 
 def run_console(cmd: list[str], judge: Judge, timeout: float, log: Path,
                 expect_exit: int | None, stop_when_matched: bool, linger: float,
-                echo: bool = False) -> Outcome:
+                echo: bool = False, type_after: list[tuple[str, str]] | None = None) -> Outcome:
     start = time.monotonic()
     deadline = start + timeout
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+    to_type = [(re.compile(rx), text) for rx, text in (type_after or [])]
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if to_type else subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            preexec_fn=_die_with_parent)
 
     def on_signal(signum, _frame):
         _stop(proc)
@@ -414,6 +416,10 @@ def run_console(cmd: list[str], judge: Judge, timeout: float, log: Path,
                     pending = ""
                 for ln in lines:
                     judge.line(ln)
+                    # --type-after: once a line matches, type the text on the console.
+                    while to_type and to_type[0][0].search(ln):
+                        proc.stdin.write(to_type.pop(0)[1].encode().decode("unicode_escape").encode())
+                        proc.stdin.flush()
                 if matched_at is None and judge.all_matched():
                     matched_at = time.monotonic() - start
 
@@ -512,6 +518,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--expect-seq", action="append", default=[], metavar="RE")
     g.add_argument("--expect-count", nargs=2, action="append", default=[], metavar=("N", "RE"))
     g.add_argument("--forbid", action="append", default=[], metavar="RE")
+    g.add_argument("--type-after", nargs=2, action="append", default=[], metavar=("RE", "TEXT"),
+                   help="once a console line matches RE, type TEXT (\\n for Enter); repeatable, in order")
     g.add_argument("--no-panic-check", action="store_true", help="don't fail on built-in panic patterns")
     g.add_argument("--expect-exit", type=int, metavar="CODE")
     g.add_argument("--stop-when-matched", action="store_true")
@@ -633,7 +641,7 @@ def _main(args) -> int:
     judge = Judge(args.expect, args.expect_seq, args.forbid, not args.no_panic_check,
                   args.expect_count)
     res = run_console(cmd, judge, args.timeout, log, args.expect_exit, args.stop_when_matched,
-                      args.linger, echo=args.echo)
+                      args.linger, echo=args.echo, type_after=args.type_after)
     timing = f"{res.elapsed:.1f} s"
     if res.matched_at is not None:
         timing += f", all matched at {res.matched_at:.1f} s"

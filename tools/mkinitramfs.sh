@@ -41,6 +41,13 @@ done
 echo "keel-linux: $(grep -c '^processor' /proc/cpuinfo) cpus online"
 # Which hypervisor Linux found (Xen drivers: /sys/hypervisor/type reads "xen").
 echo "keel-linux: hypervisor $(cat /sys/hypervisor/type 2>/dev/null || echo none)"
+# With keel.echo on the command line: read one line from the console and say it back
+# (proves input reaches the domain through its console).
+if grep -q keel.echo /proc/cmdline; then
+  echo "keel-linux: type a line"
+  read -r line
+  echo "keel-linux: typed $line"
+fi
 poweroff -f
 EOF
 chmod 0755 "$root/init"

@@ -3,7 +3,13 @@
 #include "console.hpp"
 #include "domain.hpp"
 
+#include "evtchn/event_channels.hpp"
+
+#include <xen/xen.h>
+
 namespace keel::arch {
+
+evtchn::EventChannels& event_channels();
 
 namespace {
 unsigned focus = 0;        // index into domains[]
@@ -13,7 +19,7 @@ Domain* focused()
 {
     for (unsigned k = 0; k < kMaxDomains; ++k) {
         Domain& d = domains[(focus + k) % kMaxDomains];
-        if (d.state == DomainState::Running && d.has_vpl011) {
+        if (d.state == DomainState::Running && (d.has_vpl011 || d.privileged)) {
             focus = (focus + k) % kMaxDomains;
             return &d;
         }
@@ -34,8 +40,19 @@ void console_input_poll()
         if (c != 0x01) ctrl_a_count = 0;
         Domain* d = focused();
         if (!d) continue;
-        d->vpl011.push_rx(static_cast<char>(c));
-        d->vgic.set_level(0, guest_layout::kVpl011Intid, d->vpl011.irq_level());
+        // A control domain whose console is hvc0 (it bound VIRQ_CONSOLE) reads through
+        // CONSOLEIO_read, as on Xen; everyone else through the emulated UART.
+        if (d->privileged && d->events.virq_port(0, VIRQ_CONSOLE) != 0) {
+            {
+                LockGuard g(d->console_in.lock);
+                auto& in = d->console_in;
+                if (in.count < in.kSize) in.buf[(in.head + in.count++) % in.kSize] = static_cast<char>(c);
+            }
+            event_channels().raise_virq(DomainId(d->id), VIRQ_CONSOLE, 0);
+        } else if (d->has_vpl011) {
+            d->vpl011.push_rx(static_cast<char>(c));
+            d->vgic.set_level(0, guest_layout::kVpl011Intid, d->vpl011.irq_level());
+        }
     }
 }
 

@@ -69,6 +69,12 @@ struct Domain final : vgic::Hooks, vuart::LineSink {
     PhysAddr shared_info;                 // one hypervisor page, mapped by XENMEM_add_to_physmap
     std::uint64_t shared_info_gfn = ~0ull;
     vuart::LineAssembler console_io_line; // HYPERVISOR_console_io output
+    struct ConsoleInput {                 // typed characters for CONSOLEIO_read (dom0)
+        static constexpr unsigned kSize = 256;
+        char buf[kSize] = {};
+        unsigned head = 0, count = 0;
+        Spinlock lock;
+    } console_in;
     std::uint64_t hvm_params[64] = {};    // HVMOP_{get,set}_param (HVM_NR_PARAMS is 39 today)
     std::uint8_t handle[16] = {};         // xen_domain_handle_t
     std::uint64_t ballooned_pages = 0;    // RAM pages given back by decrease_reservation

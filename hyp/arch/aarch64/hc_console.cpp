@@ -19,9 +19,23 @@ long hc_console_io(HypercallContext& c, std::uint64_t cmd, std::uint64_t count, 
         }
         return 0;
     }
-    case CONSOLEIO_read:
+    case CONSOLEIO_read: {
         if (!c.dom.privileged) return xen_err(Errno::XEN_EPERM);
-        return 0;  // typed input goes to the focused domain's vpl011; nothing is queued here
+        // Characters typed while this domain has the console focus (console_input.cpp).
+        char chunk[Domain::ConsoleInput::kSize];
+        unsigned n = 0;
+        {
+            auto& in = c.dom.console_in;
+            LockGuard g(in.lock);
+            while (n < count && in.count > 0) {
+                chunk[n++] = in.buf[in.head];
+                in.head = (in.head + 1) % in.kSize;
+                --in.count;
+            }
+        }
+        if (Status s = c.mem.write(buf, chunk, n); !s) return s.as_xen_ret();
+        return static_cast<long>(n);
+    }
     default: return xen_err(Errno::XEN_ENOSYS);
     }
 }
