@@ -383,7 +383,9 @@ def run_console(cmd: list[str], judge: Judge, timeout: float, log: Path,
     start = time.monotonic()
     deadline = start + timeout
     to_type = [(re.compile(rx), text) for rx, text in (type_after or [])]
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if to_type else subprocess.DEVNULL,
+    # stdin is always a pipe: --type-after types into it, and on a timeout the runner asks
+    # Keel for its vCPU dump (Ctrl-A d) before stopping QEMU.
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             preexec_fn=_die_with_parent)
 
@@ -433,6 +435,17 @@ def run_console(cmd: list[str], judge: Judge, timeout: float, log: Path,
                     break
                 if now >= deadline:
                     killed_reason = f"timeout after {timeout:g} s"
+                    try:  # Keel prints every vCPU's state on Ctrl-A d; harmless elsewhere
+                        proc.stdin.write(b"\x01d")
+                        proc.stdin.flush()
+                        end = time.monotonic() + 1.0
+                        while time.monotonic() < end and select.select([fd], [], [], 0.2)[0]:
+                            data = os.read(fd, 65536)
+                            if not data:
+                                break
+                            feed(data.decode("utf-8", errors="replace"))
+                    except OSError:
+                        pass
                     break
                 ready, _, _ = select.select([fd], [], [], min(0.2, deadline - now))
                 if ready:

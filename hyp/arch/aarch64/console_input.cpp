@@ -26,11 +26,37 @@ Domain* focused()
     }
     return nullptr;
 }
+
+// Ctrl-A then 'd': print every vCPU's state (where each guest is, what it waits for).
+void dump_vcpus()
+{
+    for (const Domain& d : domains) {
+        if (d.state == DomainState::Free) continue;
+        for (unsigned i = 0; i < d.nr_vcpus; ++i) {
+            const Vcpu& v = d.vcpus[i];
+            static const char* const states[] = {"offline", "runnable", "running", "blocked"};
+            printk("d%u v%u on cpu%u: %s pc %lx spsr %lx wake_at %lx cntv_ctl %lx cval %lx deliverable %d\n", d.id,
+                   v.id, v.pcpu, states[unsigned(v.sched.state) & 3], v.frame.elr, v.frame.spsr, v.sched.wake_at,
+                   v.el1.cntv_ctl, v.el1.cntv_cval, int(const_cast<Domain&>(d).vgic.has_deliverable(v.id)));
+        }
+    }
+}
+
+bool ctrl_a_then_d = false;
 } // namespace
 
 void console_input_poll()
 {
     for (int c; (c = console_getc()) >= 0;) {
+        if (ctrl_a_then_d) {
+            ctrl_a_then_d = false;
+            if (c == 'd') {
+                dump_vcpus();
+                ctrl_a_count = 0;
+                continue;
+            }
+        }
+        if (c == 0x01) ctrl_a_then_d = true;
         if (c == 0x01 && ++ctrl_a_count == 3) {
             ctrl_a_count = 0;
             focus = (focus + 1) % kMaxDomains;
