@@ -409,3 +409,21 @@ TEST_F(EvtchnOpsTest, DeadDomainReleasesItsPortsAndItsPeersWaitAgain)
     EXPECT_EQ(bind_interdomain(d5.id, 2, b), EINVAL_) << "d2's port waits for domain 1, not 5";
     EXPECT_EQ(check_invariants(host), "");
 }
+
+TEST_F(EvtchnOpsTest, SendWakesPollersEvenOnAMaskedPort)
+{
+    // SCHEDOP_poll waits on ports the guest keeps masked: no upcall, but the poller must wake
+    // (Xen's evtchn_check_pollers), or a vCPU polling for its peer sleeps forever.
+    const long rp = alloc_unbound(d1.id, DOMID_SELF, 2);
+    ASSERT_GT(rp, 0);
+    const long lp = bind_interdomain(d2.id, 1, rp);
+    ASSERT_GT(lp, 0);
+    d1.shared->evtchn_mask[rp / 64] |= 1ull << (rp % 64);
+    host.clear_upcalls();
+    const std::size_t before = host.pollers_woken_in(1);
+    evtchn_send s{static_cast<evtchn_port_t>(lp)};
+    ASSERT_TRUE(ec.send(d2.id, s).ok());
+    EXPECT_TRUE(pending(d1, rp));
+    EXPECT_EQ(host.upcalls_to(1, 0), 0u) << "masked: no upcall";
+    EXPECT_EQ(host.pollers_woken_in(1), before + 1) << "but the pollers are told";
+}

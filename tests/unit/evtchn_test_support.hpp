@@ -37,6 +37,7 @@ struct alignas(4096) Page {
 class FakeHost final : public EventHost {
 public:
     static constexpr unsigned kDomains = 4;
+    std::size_t pollers_woken[kDomains] = {};
 
     EventDomain* lookup(DomainId id) override
     {
@@ -49,6 +50,17 @@ public:
     {
         std::lock_guard<std::mutex> g(mu);
         upcalls.emplace_back(id.raw(), vcpu);
+    }
+
+    void wake_pollers(DomainId id) override
+    {
+        std::lock_guard<std::mutex> g(mu);
+        ++pollers_woken[id.raw() % kDomains];
+    }
+    std::size_t pollers_woken_in(std::uint16_t dom)
+    {
+        std::lock_guard<std::mutex> g(mu);
+        return pollers_woken[dom % kDomains];
     }
 
     std::size_t upcalls_to(std::uint16_t dom, unsigned vcpu)

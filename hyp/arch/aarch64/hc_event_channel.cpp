@@ -1,6 +1,7 @@
 // Event channels: the arch-neutral core (core/evtchn) wired to Keel's domains.
 // An upcall is the event PPI, injected through the vGIC like any interrupt.
 #include "hypercall_context.hpp"
+#include "scheduler.hpp"
 
 #include "evtchn/event_channel_op.hpp"
 #include "evtchn/event_channels.hpp"
@@ -20,6 +21,15 @@ public:
     {
         Domain* d = domain_by_id(id, true);
         return d && d->privileged;
+    }
+    void wake_pollers(DomainId id) override
+    {
+        Domain* d = domain_by_id(id, false);
+        if (!d) return;
+        for (unsigned i = 0; i < d->nr_vcpus; ++i) {
+            Vcpu& v = d->vcpus[i];
+            if (__atomic_exchange_n(&v.polling, false, __ATOMIC_SEQ_CST)) vcpu_kick(v);
+        }
     }
     void upcall(DomainId id, unsigned vcpu) override
     {

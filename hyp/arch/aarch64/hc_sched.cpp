@@ -21,17 +21,28 @@ long poll(HypercallContext& c, IpAddr arg)
     if (Status st = c.mem.read_obj(arg, p); !st) return st.as_xen_ret();
     if (p.nr_ports > kMaxPollPorts) return xen_err(Errno::XEN_EINVAL);
     const evtchn::EventDomain& ev = c.dom.events;
+    // Announce the poll before looking at the ports: an event set pending after our
+    // look then finds `polling` set and kicks us (see DomainEvents::wake_pollers).
+    __atomic_store_n(&c.vcpu.polling, true, __ATOMIC_SEQ_CST);
     for (unsigned i = 0; i < p.nr_ports; ++i) {
         evtchn_port_t port;
-        if (Status st = c.mem.read_obj(IpAddr(p.ports.q + i * sizeof port), port); !st) return st.as_xen_ret();
-        if (port >= ev.valid_ports()) return xen_err(Errno::XEN_EINVAL);
-        if (ev.port_pending(port)) return 0;
+        Status st = c.mem.read_obj(IpAddr(p.ports.q + i * sizeof port), port);
+        const long early = !st ? st.as_xen_ret() : port >= ev.valid_ports() ? xen_err(Errno::XEN_EINVAL)
+                                                 : ev.port_pending(port)     ? 0
+                                                                             : 1;
+        if (early <= 0) {
+            __atomic_store_n(&c.vcpu.polling, false, __ATOMIC_RELAXED);
+            return early;
+        }
     }
     std::uint64_t wake_at = 0;
     if (p.timeout != 0) {
         const std::uint64_t freq = sysreg::cntfrq_el0::read();
         wake_at = static_cast<std::uint64_t>(static_cast<unsigned __int128>(p.timeout) * freq / 1000000000u);
-        if (wake_at <= sysreg::cntpct_el0::read()) return 0;  // already past
+        if (wake_at <= sysreg::cntpct_el0::read()) {  // already past
+            __atomic_store_n(&c.vcpu.polling, false, __ATOMIC_RELAXED);
+            return 0;
+        }
     }
     vcpu_block_until(c.cpu, c.vcpu, wake_at);
     return 0;

@@ -48,6 +48,8 @@ struct Vcpu {
     // Xen ABI: where the guest asked for its runstate (a guest *virtual* address,
     // translated through the guest's own stage 1 when written); 0 = none.
     std::uint64_t runstate_va = 0;
+    // In SCHEDOP_poll: an event on any of the domain's ports must wake it.
+    bool polling = false;
 };
 
 } // namespace keel::arch

@@ -41,6 +41,7 @@ constexpr Err kEsrch{Errno::XEN_ESRCH};
 
 void EventChannels::deliver(const Upcall& u)
 {
+    if (u.wake_pollers) host_.wake_pollers(u.dom);
     if (u.needed) host_.upcall(u.dom, u.vcpu);
 }
 

@@ -113,8 +113,9 @@ Upcall EventDomain::set_pending(evtchn_port_t port, unsigned vcpu)
     // evtchn_port_set_pending() only touches ports a guest can use.
     VcpuInfo* info = vcpu_info(vcpu);
     if (!shared_ || !info || ports_[port].state <= ChannelState::Reserved) return {};
-    if (!two_level::set_pending(*shared_, *info, port)) return {};
-    return Upcall{true, id_, vcpu};
+    // Xen's evtchn_check_pollers: a poller wakes whatever the mask, upcall or not.
+    const bool upcall = two_level::set_pending(*shared_, *info, port);
+    return Upcall{upcall, id_, vcpu, true};
 }
 
 Upcall EventDomain::unmask(evtchn_port_t port)

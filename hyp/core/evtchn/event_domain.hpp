@@ -66,6 +66,7 @@ struct Upcall {
     bool needed = false;
     DomainId dom;
     unsigned vcpu = 0;
+    bool wake_pollers = false;  // a port was set pending: vCPUs in SCHEDOP_poll re-check
 };
 
 class EventDomain {

@@ -17,6 +17,9 @@ public:
     // Raise the event-channel PPI on that vCPU. Called with no event lock held;
     // the domain may have died meanwhile, so an unknown domain or vCPU is ignored.
     virtual void upcall(DomainId id, unsigned vcpu) = 0;
+    // A port of the domain became pending: wake its vCPUs blocked in SCHEDOP_poll so
+    // they re-check their ports (spurious wake-ups are allowed). No event lock held.
+    virtual void wake_pollers(DomainId) {}
 
 protected:
     ~EventHost() = default;

@@ -40,6 +40,9 @@ unsigned Vgic::fill(unsigned vcpu, ListReg* lrs, unsigned nr_lrs)
     unsigned candidates = 0;
     for (unsigned intid = 0; intid < kNrIrqs; ++intid) {
         const IrqState& q = *irq(vcpu, intid);
+        // Most interrupts are idle: rule them out before the routing checks, which
+        // cost far more than this (fill runs on every guest entry).
+        if (!q.active && !pending(q, intid)) continue;
         if (intid >= kNrPrivate && (q.lr_owner != kNoVcpu || owner(vcpu, intid) != vcpu)) continue;
         if (!q.active && signal_target(vcpu, intid) != vcpu) continue;
         ++candidates;
