@@ -4,6 +4,8 @@
 // Never a value that legitimately differs (port numbers, version strings).
 #pragma once
 
+#include "xen_names.hpp"
+
 #include <cstdint>
 
 namespace abi {
@@ -11,11 +13,6 @@ namespace abi {
 // Prints the line and counts the check. `result` is printf-style.
 void check(const char* area, const char* what, const char* result, ...) __attribute__((format(printf, 3, 4)));
 
-// A hypercall's return value: "ok" for 0, "-EINVAL" for Xen errno values,
-// the number itself when positive.
-const char* rc(long value);
-// A grant-table status (GNTST_*): "GNTST_okay", "GNTST_bad_gntref", ...
-const char* gntst(std::int16_t status);
 // "yes"/"no".
 inline const char* yes_no(bool b) { return b ? "yes" : "no"; }
 

@@ -2,7 +2,7 @@
 // all by MMIO. The guest's CPU interface is the hardware GICV frame, mapped into
 // its stage-2 at its GICC address; only its distributor is emulated.
 #include "gic.hpp"
-#include "mmio.hpp"
+#include <keel/aarch64/mmio.hpp>
 #include "sysreg.hpp"
 
 namespace keel::arch {

@@ -1,7 +1,7 @@
 // GICv3 driver: distributor and redistributors by MMIO, CPU interface and
 // virtualization control (ICH_*) by system registers.
 #include "gic.hpp"
-#include "mmio.hpp"
+#include <keel/aarch64/mmio.hpp>
 #include "panic.hpp"
 #include "sysreg.hpp"
 

@@ -1,6 +1,6 @@
 #include "pl011.hpp"
 
-#include "mmio.hpp"
+#include <keel/aarch64/mmio.hpp>
 
 namespace keel::arch {
 

@@ -7,7 +7,7 @@
 #include <keel/guest/console.hpp>
 #include <keel/guest/device_tree.hpp>
 
-#include "mmio.hpp"
+#include <keel/aarch64/mmio.hpp>
 #include "runtime_internal.hpp"
 
 namespace keel::guest {

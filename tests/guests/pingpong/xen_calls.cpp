@@ -1,9 +1,9 @@
 #include "xen_calls.hpp"
 
+#include "xen_names.hpp"
+
 #include "hypercall.hpp"  // tests/abi: HVC #0xEA1 with every argument register clobbered
 
-#include <keel/errno.hpp>
-#include <keel/format.hpp>
 #include <xen/memory.h>
 #include <xen/sched.h>
 #include <xen/version.h>
@@ -142,42 +142,13 @@ std::int16_t copy_from_grant(domid_t granter, grant_ref_t ref, std::uint16_t off
     return status_or_rc(c.status, r);
 }
 
-namespace {
-char g_name[2][24];
-unsigned g_next = 0;
-char* slot() { return g_name[g_next++ % 2]; }
-} // namespace
-
-const char* rc_name(long value)
-{
-    if (value == 0) return "ok";
-    char* out = slot();
-    if (value < 0) {
-        const char* name = keel::errno_name(static_cast<keel::Errno>(-value));
-        if (name[1] != '?') {
-            keel::format(out, sizeof g_name[0], "-%s", name);
-            return out;
-        }
-    }
-    keel::format(out, sizeof g_name[0], "%ld", value);
-    return out;
-}
+const char* rc_name(long value) { return abi::rc(value); }
 
 const char* gntst_name(std::int16_t status)
 {
-    // <xen/grant_table.h>'s GNTST_* values, 0 down to -13.
-    static const char* const names[] = {
-        "GNTST_okay",           "GNTST_general_error",  "GNTST_bad_domain",     "GNTST_bad_gntref",
-        "GNTST_bad_handle",     "GNTST_bad_virt_addr",  "GNTST_bad_dev_addr",   "GNTST_no_device_space",
-        "GNTST_permission_denied", "GNTST_bad_page",    "GNTST_bad_copy_arg",   "GNTST_address_too_big",
-        "GNTST_eagain",         "GNTST_no_space",
-    };
-    if (status <= 0 && -status < static_cast<int>(sizeof names / sizeof names[0])) return names[-status];
     // status_or_rc's "the call failed": the errnos grant ops answer with are all past -13.
-    if (status < 0) return rc_name(status);
-    char* out = slot();
-    keel::format(out, sizeof g_name[0], "GNTST(%d)", status);
-    return out;
+    if (status < -13) return abi::rc(status);
+    return abi::gntst(status);
 }
 
 } // namespace pingpong
