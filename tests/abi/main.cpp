@@ -54,6 +54,7 @@ int main(const void* fdt)
     abi::check_vcpu(env);
     abi::check_hvm(env);
     abi::check_physdev_and_multicall(env);
+    abi::check_domctl(env);
     abi::check_memory_teardown(env);
 
     keel::guest::print("abi: done %u checks\n", abi::checks_done());

@@ -83,3 +83,26 @@ TEST(SchedRunQueue, CapacityAndRemove)
     q.remove(&es[3]);
     EXPECT_EQ(q.pick_next(nullptr, true), nullptr);
 }
+
+TEST(SchedRunQueue, PausedEntitiesKeepTheirStateButNeverRun)
+{
+    RunQueue q;
+    Entity a, b;
+    ASSERT_TRUE(q.add(&a).ok());
+    ASSERT_TRUE(q.add(&b).ok());
+    a.state = State::Running;
+    b.state = State::Runnable;
+    a.paused = true;
+    EXPECT_EQ(q.pick_next(&a, false), &b) << "a paused current vCPU gives up the CPU before its slice ends";
+    EXPECT_EQ(q.nr_wanting(), 1u);
+    b.paused = true;
+    EXPECT_EQ(q.pick_next(&b, false), nullptr) << "all paused: idle";
+    EXPECT_EQ(a.state, State::Running) << "pausing does not change the run state";
+    b.state = State::Blocked;
+    EXPECT_TRUE(RunQueue::wake(&b)) << "a paused vCPU can still be woken";
+    EXPECT_EQ(q.pick_next(nullptr, true), nullptr) << "...but does not run";
+    a.paused = false;
+    b.paused = false;
+    EXPECT_EQ(q.nr_wanting(), 2u);
+    EXPECT_NE(q.pick_next(nullptr, true), nullptr);
+}

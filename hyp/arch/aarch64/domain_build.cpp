@@ -18,8 +18,11 @@
 
 #include "evtchn/shared_layout.hpp"
 
+#include <keel/format.hpp>
+
 #include <cstring>
 #include <xen/hvm/params.h>
+#include <xen/xen.h>
 
 namespace keel::arch {
 
@@ -29,6 +32,7 @@ namespace {
 constexpr std::uint64_t MiB = 1ull << 20;
 constexpr std::uint64_t kImageMagic = 0x644d5241;  // "ARM\x64"
 unsigned next_pcpu = 0;
+constexpr std::uint16_t kPickDomid = DOMID_INVALID;
 std::uint16_t next_domid = 1;
 alignas(16) std::uint8_t fdt_scratch[64 * 1024];
 
@@ -64,16 +68,9 @@ Result<IpAddr> load_kernel(Domain& d, const dt::BootModule& k)
 
 Status setup_memory(Domain& d, std::uint64_t bytes)
 {
-    if (bytes == 0 || bytes > guest_layout::kRam0MaxSize) return Err(Errno::XEN_EINVAL);
-    bytes = (bytes + 2 * MiB - 1) & ~(2 * MiB - 1);
-    auto ram = page_allocator().alloc(bytes / kPageSize, 2 * MiB);
-    if (!ram) return Err(ram.error());
-    d.ram_pa = *ram;
-    d.ram_size = bytes;
-    // A domain never sees what a previous one left in this memory.
-    zero_memory(d.ram_pa.raw(), bytes);
-    KEEL_TRY(d.s2.init(table_memory()));
-    return d.s2.map(guest_layout::kRam0, d.ram_pa, bytes, mm::MemType::Normal, {});
+    KEEL_TRY(domain_reserve_ram(d, bytes));
+    d.max_pages = d.ram_size >> kPageShift;
+    return d.s2.map(guest_layout::kRam0, d.ram_pa, d.ram_size, mm::MemType::Normal, {});
 }
 
 Status setup_devices(Domain& d, const dt::HostPlatform& host)
@@ -125,9 +122,10 @@ Result<std::size_t> write_device_tree(Domain& d, const dt::DomainSpec& spec, con
     return dt::build_guest_fdt(fdt_scratch, sizeof fdt_scratch, p);
 }
 
-Status build(Domain& d, const dt::DomainSpec& spec, const dt::HostPlatform& host)
+// What every domain has from birth: shared_info, event channels, a grant table,
+// the upcall parameter, the virtual GIC (and the vpl011 if it has one).
+Status setup_xen_state(Domain& d, const dt::HostPlatform& host)
 {
-    KEEL_TRY(setup_memory(d, spec.mem_bytes));
     auto si = page_allocator().alloc(1);
     if (!si) return Err(si.error());
     d.shared_info = *si;
@@ -136,7 +134,32 @@ Status build(Domain& d, const dt::DomainSpec& spec, const dt::HostPlatform& host
     KEEL_TRY(domain_activate_grants(d));
     // The event upcall, as HVM_PARAM_CALLBACK_IRQ reports it on Arm: type PPI, the INTID.
     d.hvm_params[HVM_PARAM_CALLBACK_IRQ] = std::uint64_t(HVM_PARAM_CALLBACK_TYPE_PPI) << 56 | guest_layout::kEventPpi;
-    KEEL_TRY(setup_devices(d, host));
+    return setup_devices(d, host);
+}
+
+// vCPUs, pinned round-robin over the physical CPUs, all offline.
+Status add_vcpus(Domain& d)
+{
+    for (unsigned i = 0; i < d.nr_vcpus; ++i) {
+        Vcpu& v = d.vcpus[i];
+        v.domain = &d;
+        v.id = i;
+        v.pcpu = next_pcpu++ % nr_pcpus;
+        vcpu_reset(v, 0, 0);
+        v.sched.state = sched::State::Offline;
+        v.sched.paused = d.controller_pauses != 0;
+        Pcpu& p = pcpus[v.pcpu];
+        LockGuard g(p.rq.lock);
+        KEEL_TRY(p.rq.add(&v.sched));
+    }
+    return {};
+}
+
+Status build(Domain& d, const dt::DomainSpec& spec, const dt::HostPlatform& host)
+{
+    KEEL_TRY(d.s2.init(table_memory()));
+    KEEL_TRY(setup_memory(d, spec.mem_bytes));
+    KEEL_TRY(setup_xen_state(d, host));
 
     auto entry = load_kernel(d, spec.kernel);
     if (!entry) return Err(entry.error());
@@ -159,53 +182,119 @@ Status build(Domain& d, const dt::DomainSpec& spec, const dt::HostPlatform& host
     copy_to_guest(d, fdt_at, fdt_scratch, *fdt_size);
     invalidate_icache_all();
 
-    // vCPUs, pinned round-robin over the physical CPUs; only vCPU 0 starts.
-    for (unsigned i = 0; i < d.nr_vcpus; ++i) {
-        Vcpu& v = d.vcpus[i];
-        v.domain = &d;
-        v.id = i;
-        v.pcpu = next_pcpu++ % nr_pcpus;
-        vcpu_reset(v, i == 0 ? entry->raw() : 0, i == 0 ? fdt_at.raw() : 0);
-        v.sched.state = i == 0 ? sched::State::Runnable : sched::State::Offline;
-        Pcpu& p = pcpus[v.pcpu];
-        LockGuard g(p.rq.lock);
-        KEEL_TRY(p.rq.add(&v.sched));
+    // Only vCPU 0 starts; the others wait for PSCI CPU_ON.
+    KEEL_TRY(add_vcpus(d));
+    {
+        Vcpu& v0 = d.vcpus[0];
+        LockGuard g(pcpus[v0.pcpu].rq.lock);
+        vcpu_reset(v0, entry->raw(), fdt_at.raw());
+        v0.sched.state = sched::State::Runnable;
     }
     printk("d%u (%s): %lu MiB at %lx, %u vCPU(s), kernel at %lx, dtb at %lx%s\n", d.id, d.name, d.ram_size / MiB,
            d.ram_pa.raw(), d.nr_vcpus, entry->raw(), fdt_at.raw(), d.has_vpl011 ? ", vpl011" : "");
     return {};
 }
+
+// A free slot in the domain table, claimed (state Running) under the table lock,
+// with id `wanted_id` or, for kPickDomid, the next free one.
+Result<Domain*> claim_slot(std::uint16_t wanted_id)
+{
+    LockGuard g(domain_table_lock);
+    for (const Domain& o : domains)
+        if (o.state != DomainState::Free && o.id == wanted_id) return Err(Errno::XEN_EEXIST);
+    for (unsigned slot = 0; slot < kMaxDomains; ++slot) {
+        Domain& d = domains[slot];
+        if (d.state != DomainState::Free) continue;
+        if (wanted_id != kPickDomid) {
+            d.id = wanted_id;
+        } else {
+            // The next unused id after the last one given, as Xen's allocator does.
+            for (;;) {
+                const std::uint16_t id = next_domid;
+                next_domid = next_domid + 1u >= DOMID_FIRST_RESERVED ? 1 : static_cast<std::uint16_t>(next_domid + 1);
+                bool used = false;
+                for (const Domain& o : domains) used |= o.state != DomainState::Free && o.id == id;
+                if (!used) {
+                    d.id = id;
+                    break;
+                }
+            }
+        }
+        d.vmid = static_cast<std::uint16_t>(slot + 1);
+        d.cntvoff = sysreg::cntpct_el0::read();
+        d.state = DomainState::Running;
+        return &d;
+    }
+    return Err(Errno::XEN_ENOSPC);
+}
+
+// Undoes a half-built domain.
+void abandon(Domain& d)
+{
+    d.state = DomainState::Dying;
+    domain_release(d);
+}
 } // namespace
+
+Spinlock domain_table_lock;
+
+Status domain_reserve_ram(Domain& d, std::uint64_t bytes)
+{
+    if (bytes == 0 || bytes > guest_layout::kRam0MaxSize) return Err(Errno::XEN_EINVAL);
+    if (d.ram_size != 0) return Err(Errno::XEN_EBUSY);
+    bytes = (bytes + 2 * MiB - 1) & ~(2 * MiB - 1);
+    auto ram = page_allocator().alloc(bytes / kPageSize, 2 * MiB);
+    if (!ram) return Err(ram.error());
+    // A domain never sees what a previous one left in this memory.
+    zero_memory(ram->raw(), bytes);
+    d.ram_pa = *ram;
+    d.ram_size = bytes;
+    return {};
+}
+
+Result<Domain*> domain_create_controlled(const ControlledDomainConfig& cfg)
+{
+    if (cfg.max_vcpus == 0 || cfg.max_vcpus > kMaxVcpusPerDomain || cfg.max_vcpus > vgic::kMaxVcpus)
+        return Err(Errno::XEN_EINVAL);
+    auto slot = claim_slot(cfg.domid == 0 || cfg.domid >= DOMID_FIRST_RESERVED ? kPickDomid : cfg.domid);
+    if (!slot) return Err(slot.error());
+    Domain& d = **slot;
+    format(d.name, sizeof d.name, "d%u", d.id);
+    d.toolstack_managed = true;
+    d.vcpus_created = false;
+    d.aarch64 = false;  // as on Xen/Arm: 32-bit until XEN_DOMCTL_set_address_size
+    d.controller_pauses = 1;
+    d.nr_vcpus = cfg.max_vcpus;
+    for (unsigned i = 0; i < 16; ++i) d.handle[i] = cfg.handle[i];
+    Status s = d.s2.init(table_memory());
+    if (s) s = setup_xen_state(d, host_platform());
+    if (s) s = add_vcpus(d);
+    if (!s) {
+        abandon(d);
+        return Err(s.error());
+    }
+    printk("d%u: created by the control domain, %u vCPU(s)\n", d.id, d.nr_vcpus);
+    return &d;
+}
 
 Result<Domain*> domain_create(const dt::DomainSpec& spec, const dt::HostPlatform& host)
 {
-    Domain* d = nullptr;
-    unsigned slot = 0;
-    for (; slot < kMaxDomains; ++slot) {
-        if (domains[slot].state == DomainState::Free) {
-            d = &domains[slot];
-            break;
-        }
-    }
-    if (!d) return Err(Errno::XEN_ENOSPC);
     if (spec.vcpus == 0 || spec.vcpus > kMaxVcpusPerDomain || spec.vcpus > vgic::kMaxVcpus) return Err(Errno::XEN_EINVAL);
     if (!spec.kernel.present) return Err(Errno::XEN_EINVAL);
-
-    d->id = spec.is_dom0 ? 0 : next_domid++;
-    d->vmid = static_cast<std::uint16_t>(slot + 1);
+    // dom0 is 0; boot domUs are numbered from 1 in the order they are described.
+    auto slot = claim_slot(spec.is_dom0 ? 0 : kPickDomid);
+    if (!slot) return Err(slot.error());
+    Domain* d = *slot;
     d->privileged = spec.is_dom0;
     std::strncpy(d->name, spec.name, sizeof d->name - 1);
     d->nr_vcpus = spec.vcpus;
     // Keel keeps the physical UART for itself and passes no devices through yet, so
     // dom0 gets the emulated UART as its console too (Xen's dom0 uses hvc0 instead).
     d->has_vpl011 = spec.vpl011 || spec.is_dom0;
-    d->cntvoff = sysreg::cntpct_el0::read();
-    d->state = DomainState::Running;
     const Status s = build(*d, spec, host);
     if (!s) {
         printk("%s: cannot build domain: %s\n", spec.name, errno_name(s.error()));
-        d->state = DomainState::Dying;
-        domain_release(*d);
+        abandon(*d);
         return Err(s.error());
     }
     return d;
@@ -217,6 +306,7 @@ namespace keel::arch {
 
 Status domain_map_page(Domain& d, std::uint64_t gfn, PhysAddr page, std::uint64_t* previous_gfn)
 {
+    LockGuard g(d.p2m_lock);
     const IpAddr at(gfn << kPageShift);
     if (gfn >= (1ull << (mm::s2::kIpaBits - kPageShift))) return Err(Errno::XEN_EINVAL);
     // Never over a device the hypervisor placed (GIC CPU interface): only RAM or holes.

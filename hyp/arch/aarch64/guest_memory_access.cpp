@@ -1,5 +1,7 @@
 #include "guest_memory_access.hpp"
 
+#include "domain.hpp"
+#include "pcpu.hpp"
 #include "sysreg.hpp"
 
 #include <keel/strong.hpp>
@@ -8,18 +10,28 @@
 
 namespace keel::arch {
 
+// Stage 1 by the hardware (AT, through the guest's own tables, or the identity
+// while its MMU is off), stage 2 by Keel's table: the IPA must be normal memory
+// of the caller's (RAM, shared_info, grant frames, pages mapped from others),
+// writable for a write. Never a device region, whatever the guest's stage 1 says.
 std::uint64_t guest_va_to_pa(std::uint64_t va, bool write)
 {
     // PAR_EL1 is the guest's register: keep its value across our use of AT.
     const std::uint64_t saved_par = sysreg::par_el1::read();
-    if (write) asm volatile("at s12e1w, %0" ::"r"(va) : "memory");
-    else asm volatile("at s12e1r, %0" ::"r"(va) : "memory");
+    if (write) asm volatile("at s1e1w, %0" ::"r"(va) : "memory");
+    else asm volatile("at s1e1r, %0" ::"r"(va) : "memory");
     isb();
     const std::uint64_t par = sysreg::par_el1::read();
     sysreg::par_el1::write(saved_par);
-    if (par & 1) return 0;                    // fault at stage 1 or stage 2
-    if (((par >> 56) & 0xf0) == 0) return 0;  // a Device memory type: never a hypercall buffer
-    return (par & 0x0000fffffffff000ull) | (va & 0xfff);
+    if (par & 1) return 0;  // stage-1 fault
+    const IpAddr ipa((par & 0x0000fffffffff000ull) | (va & 0xfff));
+    const Vcpu* v = this_cpu().current;
+    if (!v) return 0;
+    // Lock-free: the caller's own table, whose intermediate tables are only freed
+    // when its RAM is torn down; a racing unmap of this very page is the guest's race.
+    auto t = v->domain->s2.translate(ipa);
+    if (!t || t->type != mm::MemType::Normal || (write && !t->access.write)) return 0;
+    return t->pa.raw();
 }
 
 namespace {

@@ -3,6 +3,8 @@
 #include "guest_psci.hpp"
 
 #include "domain.hpp"
+
+#include <xen/sched.h>
 #include "inject.hpp"
 #include "pcpu.hpp"
 #include "psci/vpsci.hpp"
@@ -36,8 +38,8 @@ public:
     }
     bool vcpu_online(unsigned target) override { return d_.vcpus[target].sched.state != sched::State::Offline; }
     unsigned nr_vcpus() override { return d_.nr_vcpus; }
-    void system_off() override { domain_shutdown(d_, "poweroff"); }
-    void system_reset() override { domain_shutdown(d_, "reboot"); }
+    void system_off() override { domain_shutdown(d_, SHUTDOWN_poweroff); }
+    void system_reset() override { domain_shutdown(d_, SHUTDOWN_reboot); }
     void cpu_suspend() override { vcpu_block(this_cpu(), v_); }
 
 private:

@@ -33,6 +33,7 @@ public:
     {
         Domain* d = domain_by_id(owner, true);
         if (!d) return false;
+        LockGuard g(d->p2m_lock);
         auto t = d->s2.translate(IpAddr(gfn << kPageShift));
         // Only the domain's own RAM block: not grant frames, not pages it maps from others.
         if (!t || t->pa < d->ram_pa || t->pa >= d->ram_pa + d->ram_size || (writable && !t->access.write)) return false;
@@ -42,13 +43,16 @@ public:
     bool map_foreign(DomainId mapper, IpAddr at, gnttab::HostPage page, bool readonly) override
     {
         Domain* d = domain_by_id(mapper, true);
-        if (!d || !at.aligned(kPageSize) || d->s2.translate(at).ok()) return false;  // holes only
+        if (!d || !at.aligned(kPageSize)) return false;
+        LockGuard g(d->p2m_lock);
+        if (d->s2.translate(at).ok()) return false;  // holes only
         return d->s2.map(at, page.pa, kPageSize, mm::MemType::Normal, {true, !readonly, false}).ok();
     }
     bool unmap_foreign(DomainId mapper, IpAddr at, gnttab::HostPage page) override
     {
         Domain* d = domain_by_id(mapper, true);
         if (!d) return false;
+        LockGuard g(d->p2m_lock);
         auto t = d->s2.translate(at);
         if (!t || t->pa != page.pa) return false;
         if (!d->s2.unmap(at, kPageSize).ok()) return false;

@@ -10,8 +10,6 @@
 namespace keel::arch {
 
 namespace {
-const char* const kReasons[] = {"poweroff", "reboot", "suspend", "crash", "watchdog", "soft_reset"};
-
 // SCHEDOP_poll: return at once if one of the ports is pending, else block until an
 // event arrives or the timeout (Xen system time, ns) passes. Xen's checks, in its order.
 long poll(HypercallContext& c, IpAddr arg)
@@ -63,7 +61,7 @@ long hc_sched_op(HypercallContext& c, std::uint64_t cmd, IpAddr arg)
         sched_shutdown_t s;
         if (Status st = c.mem.read_obj(arg, s); !st) return st.as_xen_ret();
         if (s.reason > SHUTDOWN_MAX) return xen_err(Errno::XEN_EINVAL);
-        domain_shutdown(c.dom, kReasons[s.reason]);
+        domain_shutdown(c.dom, s.reason);
         return 0;
     }
     case SCHEDOP_poll: return poll(c, arg);
@@ -80,7 +78,7 @@ long hc_sched_op(HypercallContext& c, std::uint64_t cmd, IpAddr arg)
         if (!target) return xen_err(Errno::XEN_ESRCH);
         if (!c.dom.privileged) return xen_err(Errno::XEN_EPERM);
         if (r.reason > SHUTDOWN_MAX) return xen_err(Errno::XEN_EINVAL);
-        domain_shutdown(*target, kReasons[r.reason]);
+        domain_shutdown(*target, r.reason);
         return 0;
     }
     default: return xen_err(Errno::XEN_ENOSYS);

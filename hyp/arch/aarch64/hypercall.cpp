@@ -44,6 +44,7 @@ long do_hypercall(HypercallContext& c, std::uint64_t nr, const std::uint64_t (&a
     case __HYPERVISOR_memory_op: return hc_memory_op(c, a[0], IpAddr(a[1]));
     case __HYPERVISOR_event_channel_op: return hc_event_channel_op(c, a[0], IpAddr(a[1]));
     case __HYPERVISOR_grant_table_op: return hc_grant_table_op(c, a[0], IpAddr(a[1]), a[2]);
+    case __HYPERVISOR_domctl: return hc_domctl(c, IpAddr(a[0]));
     case __HYPERVISOR_vm_assist:
         // Arm offers one assist: the runstate "update in progress" flag Linux asks for.
         if (a[0] != VMASST_CMD_enable && a[0] != VMASST_CMD_disable) return xen_err(Errno::XEN_ENOSYS);

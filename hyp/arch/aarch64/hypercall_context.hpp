@@ -28,6 +28,7 @@ long hc_hvm_op(HypercallContext& c, std::uint64_t cmd, IpAddr arg);
 long hc_memory_op(HypercallContext& c, std::uint64_t cmd, IpAddr arg);
 long hc_event_channel_op(HypercallContext& c, std::uint64_t cmd, IpAddr arg);
 long hc_grant_table_op(HypercallContext& c, std::uint64_t cmd, IpAddr arg, std::uint64_t count);
+long hc_domctl(HypercallContext& c, IpAddr arg);
 
 // Grant-table frames in the physmap (hc_grant_table.cpp).
 long grant_table_add_to_physmap(Domain& d, std::uint64_t idx, std::uint64_t gfn);

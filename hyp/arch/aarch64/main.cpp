@@ -27,6 +27,11 @@ namespace keel::arch {
 
 namespace {
 dt::HostPlatform host;
+}
+
+const dt::HostPlatform& host_platform() { return host; }
+
+namespace {
 dt::DomainSpec specs[dt::kMaxDomains];
 unsigned nr_specs = 0;
 alignas(8) std::uint64_t page_bitmaps[dt::kMaxMemBanks][mm::PageAllocator::bitmap_words(16ull << 30) / dt::kMaxMemBanks + 1];

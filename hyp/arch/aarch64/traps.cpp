@@ -14,6 +14,8 @@
 #include "trap_mmio.hpp"
 #include "trap_sysreg.hpp"
 
+#include <xen/sched.h>
+
 namespace keel::arch {
 
 namespace {
@@ -89,7 +91,7 @@ extern "C" GuestFrame* keel_guest_serror(GuestFrame*)
     guest_exit(p);
     Vcpu& v = *p.current;
     printk("d%u v%u: SError (ESR_EL2 %lx) - domain crashed\n", v.domain->id, v.id, sysreg::esr_el2::read());
-    domain_shutdown(*v.domain, "crash");
+    domain_shutdown(*v.domain, SHUTDOWN_crash);
     return schedule(p);
 }
 
@@ -99,6 +101,6 @@ extern "C" GuestFrame* keel_guest_aarch32(GuestFrame*)
     guest_exit(p);
     Vcpu& v = *p.current;
     printk("d%u v%u: exception from AArch32 state - domain crashed\n", v.domain->id, v.id);
-    domain_shutdown(*v.domain, "crash");
+    domain_shutdown(*v.domain, SHUTDOWN_crash);
     return schedule(p);
 }

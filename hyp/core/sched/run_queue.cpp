@@ -22,7 +22,7 @@ void RunQueue::remove(Entity* e)
 
 Entity* RunQueue::pick_next(Entity* current, bool slice_expired)
 {
-    const bool current_wants = current != nullptr && (current->state == State::Running || current->state == State::Runnable);
+    const bool current_wants = current != nullptr && wants_cpu(*current);
     if (current_wants && !slice_expired) return current;
     // Start looking just after `current` so everyone gets a turn.
     unsigned start = 0;
@@ -30,7 +30,7 @@ Entity* RunQueue::pick_next(Entity* current, bool slice_expired)
         if (entities_[i] == current) start = i + 1;
     for (unsigned k = 0; k < count_; ++k) {
         Entity* e = entities_[(start + k) % count_];
-        if (e != current && e->state == State::Runnable) return e;
+        if (e != current && e->state == State::Runnable && !e->paused) return e;
     }
     return current_wants ? current : nullptr;
 }
@@ -62,7 +62,7 @@ unsigned RunQueue::nr_wanting() const
 {
     unsigned n = 0;
     for (unsigned i = 0; i < count_; ++i)
-        n += entities_[i]->state == State::Runnable || entities_[i]->state == State::Running;
+        n += wants_cpu(*entities_[i]);
     return n;
 }
 

@@ -22,7 +22,16 @@ struct Entity {
     State state = State::Offline;
     std::uint64_t wake_at = 0;   // counter value that ends a Blocked wait; 0 = none
     bool kick_pending = false;   // woken while running: re-evaluate before re-entering
+    // Held off the CPU by the control domain (XEN_DOMCTL_pausedomain) whatever its
+    // state: a paused Runnable entity stays Runnable and runs again once unpaused.
+    bool paused = false;
 };
+
+// An entity that would run if it were picked.
+inline bool wants_cpu(const Entity& e)
+{
+    return !e.paused && (e.state == State::Runnable || e.state == State::Running);
+}
 
 inline constexpr std::uint64_t kNoDeadline = ~0ull;
 
