@@ -163,7 +163,46 @@ long unmap(std::uint64_t gfn)
     return hypercall(__HYPERVISOR_memory_op, XENMEM_remove_from_physmap, arg(&r));
 }
 
+// A domain that exists just long enough to be mapped from and destroyed.
+std::uint16_t create_with_one_page()
+{
+    xen_domctl d = create_request(0);
+    if (domctl(d) != 0) return 0;
+    const std::uint16_t id = d.domain;
+    d = make(XEN_DOMCTL_max_vcpus, id);
+    d.u.max_vcpus.max = 1;
+    (void)domctl(d);
+    d = make(XEN_DOMCTL_max_mem, id);
+    d.u.max_mem.max_memkb = 64;
+    (void)domctl(d);
+    xen_pfn_t frame = kChildRamGfn;
+    xen_memory_reservation_t r{};
+    set_xen_guest_handle(r.extent_start, &frame);
+    r.nr_extents = 1;
+    r.domid = id;
+    (void)hypercall(__HYPERVISOR_memory_op, XENMEM_populate_physmap, arg(&r));
+    return id;
+}
 } // namespace
+
+// Keel only (bootargs "abi keel"): where Keel deliberately differs from Xen.
+// Xen keeps a destroyed domain as a zombie while others still map its pages;
+// Keel revokes those mappings at once and frees the memory.
+void check_domctl_keel(Env& env)
+{
+    const char* area = "domctl (keel)";
+    const std::uint16_t id = create_with_one_page();
+    check(area, "a second domain with one page", "%s", yes_no(id != 0));
+    if (id == 0) return;
+    const xen_ulong_t idx = kChildRamGfn;
+    const xen_pfn_t at = env.region_gfn(102);
+    int err = 1;
+    check(area, "foreign map its page", "%s / %s", rc(foreign_map(id, &idx, &at, &err, 1)), rc(err));
+    check(area, "destroydomain while mapped", "%s", rc(simple(XEN_DOMCTL_destroydomain, id)));
+    xen_domctl_getdomaininfo i{};
+    check(area, "destroyed domain is gone at once", "%s", yes_no(info(id, i) != 0 || i.domain != id));
+    check(area, "our mapping of its page was revoked", "%s", rc(unmap(at)));
+}
 
 void check_domctl(Env& env)
 {

@@ -33,6 +33,7 @@ void check_vcpu(Env& env);
 void check_hvm(Env& env);
 void check_physdev_and_multicall(Env& env);
 void check_domctl(Env& env);
+void check_domctl_keel(Env& env);  // bootargs "abi keel" only
 void check_memory_teardown(Env& env);
 
 } // namespace abi

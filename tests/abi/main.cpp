@@ -14,6 +14,8 @@
 #include <xen/sched.h>
 #include <xen/xen.h>
 
+#include <cstring>
+
 namespace {
 
 // The `xen,xen` node's `interrupts` (one PPI, three cells: type, number, flags)
@@ -31,6 +33,20 @@ bool read_hypervisor_node(abi::Env& env)
     env.grant_base = region->base;
     env.grant_size = region->size;
     return true;
+}
+
+// Whether the space-separated `args` contain `word`.
+bool has_word(const char* args, const char* word)
+{
+    const std::size_t n = std::strlen(word);
+    for (const char* p = args; p && *p;) {
+        while (*p == ' ') ++p;
+        const char* end = p;
+        while (*end && *end != ' ') ++end;
+        if (static_cast<std::size_t>(end - p) == n && std::memcmp(p, word, n) == 0) return true;
+        p = end;
+    }
+    return false;
 }
 
 } // namespace
@@ -56,6 +72,7 @@ int main(const void* fdt)
     abi::check_physdev_and_multicall(env);
     abi::check_domctl(env);
     abi::check_memory_teardown(env);
+    if (has_word(keel::guest::dt::bootargs(fdt), "keel")) abi::check_domctl_keel(env);
 
     keel::guest::print("abi: done %u checks\n", abi::checks_done());
     // The last call of all, the one with no line of its own: the domain ends here.
