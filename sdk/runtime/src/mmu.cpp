@@ -19,9 +19,11 @@ namespace {
 // Window map: root, one level-2 table, and level-3 tables at the page-aligned
 // edges of the image and the device tree.
 constexpr std::size_t kWindowTables = 8;
-// Final map: root plus, per RAM bank, up to two level-2 and two level-3 tables.
+// Final map: root plus, per normal-memory range (RAM banks and the hypervisor
+// node's regions), up to two level-2 and two level-3 tables.
 constexpr std::size_t kMaxBanks = 8;
-constexpr std::size_t kFinalTables = 1 + 4 * kMaxBanks;
+constexpr std::size_t kMaxHypervisorRegions = 4;
+constexpr std::size_t kFinalTables = 1 + 4 * (kMaxBanks + kMaxHypervisorRegions);
 
 TablePage g_window_tables[kWindowTables];
 TablePage g_final_tables[kFinalTables];
@@ -108,6 +110,19 @@ keel::Status mmu_map_ram(const void* fdt)
         std::uint64_t end = page_down(banks[i].base + banks[i].size);
         if (end > kIdentityMapLimit) end = kIdentityMapLimit;
         if (base < end) KEEL_TRY(map.map(base, end - base, MemoryType::kNormal));
+    }
+    // The `xen,xen` node's regions are where the hypervisor places pages for us
+    // (shared_info, grant frames, pages mapped from other domains): memory shared
+    // with other CPUs, so normal write-back like RAM, never Device.
+    if (auto node = dt::find_compatible(fdt, "xen,xen")) {
+        for (int i = 0; i < static_cast<int>(kMaxHypervisorRegions); ++i) {
+            auto r = dt::reg(fdt, *node, i);
+            if (!r) break;
+            std::uint64_t base = page_up(r->base);
+            std::uint64_t end = page_down(r->base + r->size);
+            if (end > kIdentityMapLimit) end = kIdentityMapLimit;
+            if (base < end) KEEL_TRY(map.map(base, end - base, MemoryType::kNormal));
+        }
     }
     // The image and the tree are RAM too; if the tree said otherwise, trust
     // what we are running from rather than fault on the next instruction.
