@@ -64,6 +64,27 @@ inline void write_once(T& field, T value)
     __atomic_store_n(&field, value, __ATOMIC_RELAXED);
 }
 
+// A whole record (a ring request or response) copied between shared memory
+// and a local. copy_from_shared is the snapshot a consumer validates and then
+// uses: the compiler barrier after the copy forbids the compiler from reading
+// `shared` again later in place of the local (a double fetch, which would let
+// the peer change a field between its check and its use). No ordering against
+// the peer is implied; pair it with read_barrier()/write_barrier() as needed.
+template <typename T>
+inline void copy_from_shared(T& local, const T& shared)
+{
+    static_assert(std::is_trivially_copyable_v<T>);
+    __builtin_memcpy(&local, &shared, sizeof(T));
+    asm volatile("" ::: "memory");
+}
+
+template <typename T>
+inline void copy_to_shared(T& shared, const T& local)
+{
+    static_assert(std::is_trivially_copyable_v<T>);
+    __builtin_memcpy(&shared, &local, sizeof(T));
+}
+
 // Atomic read-modify-write on shared words (event-channel bitmaps, grant
 // flags). Sequentially consistent: each is also a full barrier, which the
 // event-channel protocol relies on (clear pending, then scan).
