@@ -52,9 +52,10 @@ apt_update_once() {
 # libxen-dev: <xen/...> public headers     newlib-source: the newlib tarball
 # device-tree-compiler: dtc/fdtput/fdtdump  libfdt-dev: host libfdt (unit tests)
 # googletest/libgtest-dev: unit tests       cpio: the Linux initramfs
+# doxygen: the SDK API reference (docs/api)
 HOST_PACKAGES=(build-essential make xz-utils python3 cmake ninja-build cpio
   qemu-system-arm gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
-  libxen-dev newlib-source device-tree-compiler libfdt-dev googletest libgtest-dev)
+  libxen-dev newlib-source device-tree-compiler libfdt-dev googletest libgtest-dev doxygen)
 
 installed() {
   [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]
