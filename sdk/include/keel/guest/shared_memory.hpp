@@ -131,4 +131,36 @@ inline bool test_bit(unsigned n, const std::uint64_t* bitmap)
     return (read_once(bitmap[n / 64]) >> (n % 64)) & 1;
 }
 
+// Publication of a value another CPU reads with load_acquire: everything this
+// CPU wrote before the store_release is visible to a reader that sees the value.
+template <typename T>
+inline void store_release(T& field, T value)
+{
+    static_assert(std::is_trivially_copyable_v<T> && sizeof(T) <= 8);
+    __atomic_store_n(&field, value, __ATOMIC_RELEASE);
+}
+
+// The reader's half of store_release (and of the sequentially consistent
+// read-modify-writes above): later loads and stores stay after this load.
+template <typename T>
+inline T load_acquire(const T& field)
+{
+    static_assert(std::is_trivially_copyable_v<T> && sizeof(T) <= 8);
+    return __atomic_load_n(&field, __ATOMIC_ACQUIRE);
+}
+
+// Counters shared between vCPUs (event generations, dispatches in flight);
+// sequentially consistent, like the read-modify-writes above.
+template <typename T>
+inline T fetch_add(T& field, T value)
+{
+    return __atomic_fetch_add(&field, value, __ATOMIC_SEQ_CST);
+}
+
+template <typename T>
+inline T fetch_sub(T& field, T value)
+{
+    return __atomic_fetch_sub(&field, value, __ATOMIC_SEQ_CST);
+}
+
 } // namespace keel::guest::shm

@@ -27,6 +27,16 @@ using GuestPhysAddr = keel::IpAddr;                   // a guest "physical" addr
 
 inline constexpr DomainId kDomidSelf{0x7ff0};  // DOMID_SELF
 
+// One guest frame seen both ways: the frame number the hypervisor is told
+// (an IPA >> 12), and the address at which this guest reaches that IPA through
+// its own stage-1 mapping. The SDK never derives one from the other: a bare
+// guest maps IPAs 1:1, a unikernel may not, and the unit tests' fake
+// hypervisor puts each domain's IPA space elsewhere in the host's memory.
+struct GuestFrame {
+    Gfn gfn;
+    void* va = nullptr;
+};
+
 constexpr Gfn gfn_of(GuestPhysAddr a) { return Gfn(a.raw() >> keel::kPageShift); }
 constexpr GuestPhysAddr address_of(Gfn f) { return GuestPhysAddr(f.raw() << keel::kPageShift); }
 
