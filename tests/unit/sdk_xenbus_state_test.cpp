@@ -120,7 +120,9 @@ TEST(XenbusState, PeerReduction)
         EXPECT_TRUE(p.hostile) << s;
         EXPECT_EQ(p.state, XenbusStateClosing) << s;
     }
-    EXPECT_TRUE(peer_state(Errno::XEN_EACCES, {}).hostile);
+    EXPECT_EQ(peer_state(Errno::XEN_EACCES, {}).state, XenbusStateClosed);
+    EXPECT_FALSE(peer_state(Errno::XEN_EACCES, {}).hostile);
+    EXPECT_TRUE(peer_state(Errno::XEN_EIO, {}).hostile);
     EXPECT_TRUE(peer_state(Errno::XEN_ERANGE, {}).hostile);
 }
 

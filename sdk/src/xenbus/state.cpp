@@ -166,7 +166,11 @@ std::string_view state_name(XenbusState s)
 
 PeerState peer_state(Errno read_error, std::string_view text)
 {
-    if (read_error == Errno::XEN_ENOENT) return {XenbusStateClosed, false};
+    // Gone, or hidden (xenstored answers EACCES for a missing node whose
+    // nearest ancestor the reader may not see): either way, not there.
+    if (read_error == Errno::XEN_ENOENT || read_error == Errno::XEN_EACCES) {
+        return {XenbusStateClosed, false};
+    }
     if (read_error != Errno::OK) return {XenbusStateClosing, true};
     auto s = parse_state(text);
     if (!s) return {XenbusStateClosing, true};

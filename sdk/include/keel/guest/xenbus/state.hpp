@@ -20,8 +20,8 @@
 // The other end is hostile until proven otherwise: a state node that is not
 // a decimal XenbusState, or names a state this handshake does not use
 // (Unknown, Reconfiguring, Reconfigured), counts as Closing: the data path
-// is taken down and the device closes. A missing state node counts as
-// Closed (the other end is gone). Nothing here can loop: every step either
+// is taken down and the device closes. A missing (or, to us, unreadable)
+// state node counts as Closed (the other end is gone). Nothing here can loop: every step either
 // writes a state that the next evaluation does not write again or is
 // Action::none with nothing to write.
 #pragma once
@@ -66,8 +66,9 @@ std::string_view state_text(XenbusState s);
 std::string_view state_name(XenbusState s);
 
 // The other end's state as the handshake should see it, from a read of its
-// state node: missing -> Closed; unparsable or unused by the handshake ->
-// Closing, and `hostile` set.
+// state node: missing or unreadable (ENOENT, EACCES) -> Closed; any other
+// read error, unparsable or unused by the handshake -> Closing, and
+// `hostile` set.
 struct PeerState {
     XenbusState state;
     bool hostile;
