@@ -34,6 +34,7 @@ struct Counts {
 struct FrontDriver final : Driver {
     Counts n;
     std::string backend_feature;
+    Errno fail_connect = Errno::OK;
     std::string_view type() const override { return "vif"; }
     Status probe(Device&) override { return ++n.probe, Status{}; }
     Status publish(Device& d) override
@@ -47,6 +48,7 @@ struct FrontDriver final : Driver {
     Status connect(Device& d) override
     {
         ++n.connect;
+        if (fail_connect != Errno::OK) return Err(fail_connect);
         char buf[16];
         auto len = d.read_otherend("feature-rx-copy", buf);
         if (!len) return Err(len.error());
@@ -90,11 +92,12 @@ struct BackDriver final : Driver {
 
 struct VifSpec {
     std::uint32_t devid = 0;
-    std::string backend;       // the frontend's `backend`; default: the right one
+    std::string backend{};     // the frontend's `backend`; default: the right one
     std::string backend_id = "0";
-    std::string frontend;      // the backend's `frontend`; default: the right one
+    std::string frontend{};    // the backend's `frontend`; default: the right one
     std::string frontend_id = "1";
     std::uint32_t backend_dir_domid = 1;  // backend/vif/<this>/<devid>
+    std::string fe_state = "1", be_state = "1";
 };
 
 struct XenbusBusTest : ::testing::Test {
@@ -135,13 +138,13 @@ struct XenbusBusTest : ::testing::Test {
             KEEL_TRY(c0.set_perms(bp, bperms, tx));
             KEEL_TRY(c0.write(bp + "/frontend", s.frontend.empty() ? fp : s.frontend, tx));
             KEEL_TRY(c0.write(bp + "/frontend-id", s.frontend_id, tx));
-            KEEL_TRY(c0.write(bp + "/state", "1", tx));
+            KEEL_TRY(c0.write(bp + "/state", s.be_state, tx));
             KEEL_TRY(c0.mkdir(fp, tx));
             const Permission fperms[] = {{DomainId(1), Access::none}, {DomainId(0), Access::read}};
             KEEL_TRY(c0.set_perms(fp, fperms, tx));
             KEEL_TRY(c0.write(fp + "/backend", s.backend.empty() ? bp : s.backend, tx));
             KEEL_TRY(c0.write(fp + "/backend-id", s.backend_id, tx));
-            return c0.write(fp + "/state", "1", tx);
+            return c0.write(fp + "/state", s.fe_state, tx);
         });
         ASSERT_TRUE(st.ok()) << errno_name(st.error());
     }
@@ -502,4 +505,45 @@ TEST_F(XenbusBusQuotaTest, StopLeavesNoWatchesInTheStore)
     EXPECT_EQ(c1.watch(c, "data/c").error(), Errno::XEN_E2BIG);
     EXPECT_TRUE(c1.unwatch(a).ok());
     EXPECT_TRUE(c1.unwatch(b).ok());
+}
+
+// Both ends find "Connected" left by an earlier run (a kexec'd frontend, a
+// restarted backend domain): neither has a data path, so they close and
+// handshake again instead of trusting the stale state.
+TEST_F(XenbusBusTest, StaleConnectedStatesFromAnEarlierRun)
+{
+    add_vif({.fe_state = "4", .be_state = "4"});
+    start_both();
+    expect_connected(0);
+    EXPECT_EQ(fdrv.n.connect, 1);
+    EXPECT_EQ(bdrv.n.connect, 1);
+    EXPECT_EQ(fdrv.n.disconnect, 0);  // nothing was published by this run
+}
+
+TEST_F(XenbusBusTest, StaleFrontendStateAgainstAFreshBackend)
+{
+    add_vif({.fe_state = "4"});
+    start_both();
+    expect_connected(0);
+    EXPECT_EQ(fdrv.n.connect, 1);
+}
+
+TEST_F(XenbusBusTest, DriverConnectFailureClosesBothEnds)
+{
+    fdrv.fail_connect = Errno::XEN_ENOMEM;
+    add_vif({});
+    start_both();
+    Device* f = fe.find("vif", 0);
+    Device* b = be.find("vif", 0, DomainId(1));
+    ASSERT_TRUE(f && b);
+    EXPECT_EQ(f->error(), Errno::XEN_ENOMEM);
+    EXPECT_EQ(f->state(), XenbusStateClosed);
+    EXPECT_EQ(b->state(), XenbusStateClosed);
+    EXPECT_EQ(fdrv.n.disconnect, 1);  // what publish() set up is withdrawn
+    EXPECT_EQ(bdrv.n.disconnect, 1);
+    // Reopened once the driver can connect.
+    fdrv.fail_connect = Errno::OK;
+    f->open();
+    settle();
+    expect_connected(0);
 }

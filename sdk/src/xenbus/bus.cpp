@@ -302,7 +302,7 @@ void Bus::on_directory(void* ctx, std::string_view path)
     if (path.size() > dir.size() && path.substr(0, dir.size()) == dir) {
         const Components c = split(path.substr(dir.size()));
         const bool front = bus.side_ == Side::frontend;
-        if (c.count == (front ? 2u : 3u)) {
+        if (c.count >= (front ? 2u : 3u)) {
             auto devid = parse_decimal(c.c[front ? 0 : 1]);
             auto fe = front ? Result<std::uint32_t>(0u) : parse_decimal(c.c[0]);
             if (devid && fe && fe.value() <= 0xffff &&
@@ -428,6 +428,7 @@ Result<Device*> Bus::do_probe(Driver& driver, std::uint32_t devid, DomainId fron
     Status s = node.check();
     if (s) s = copy_to(node.view(), dev->node_, dev->node_len_);
     if (s) s = validate(*dev);
+    if (s) s = adopt_state(*dev);
     if (s) s = driver.probe(*dev);
     if (!s) {
         dev->reset();
@@ -482,6 +483,30 @@ Status Bus::validate(Device& dev)
 }
 
 // --- The handshake -----------------------------------------------------------
+
+namespace {
+Status write_state(Device& dev, XenbusState state);
+} // namespace
+
+// Where my end starts. Initialising (or no node yet) and Closed are taken as
+// they are. Anything else was left by an earlier incarnation of this driver
+// (a kexec'd kernel, a restarted driver domain): the other end may believe
+// in a data path that no longer exists, so close first (Linux's
+// xenbus_reset_frontend); the handshake then resets from Closed.
+Status Bus::adopt_state(Device& dev)
+{
+    char buf[16];
+    auto n = dev.read("state", buf);
+    if (!n && n.error() != Errno::XEN_ENOENT && n.error() != Errno::XEN_ERANGE) return Err(n.error());
+    auto mine = n ? parse_state(std::string_view(buf, *n)) : Result<XenbusState>(XenbusStateInitialising);
+    if (mine && (*mine == XenbusStateInitialising || *mine == XenbusStateClosed)) {
+        dev.state_ = *mine;
+        return {};
+    }
+    KEEL_TRY(write_state(dev, XenbusStateClosing));
+    dev.state_ = XenbusStateClosing;
+    return {};
+}
 
 namespace {
 

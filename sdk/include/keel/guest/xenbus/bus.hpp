@@ -202,6 +202,7 @@ private:
     void scan_dir(DriverSlot& slot, std::string_view dir, DomainId frontend, bool backend_top);
     Result<Device*> do_probe(Driver& driver, std::uint32_t devid, DomainId frontend);
     Status validate(Device& dev);
+    Status adopt_state(Device& dev);
     void drive(Device& dev);
     void release(Device& dev, bool write_closed);
     void refuse(Errno e);
