@@ -1,6 +1,8 @@
 // Discovery, validation and the handshake loop. See bus.hpp for the model.
 #include <keel/guest/xenbus/bus.hpp>
 
+#include "../xenstore/slice.hpp"
+
 #include <cstring>
 #include <xen/xen.h>  // DOMID_FIRST_RESERVED
 
@@ -10,6 +12,7 @@ using xenstore::Client;
 using xenstore::format_decimal;
 using xenstore::kNoTransaction;
 using xenstore::parse_decimal;
+using xenstore::slice;
 using xenstore::StringList;
 using xenstore::TxId;
 
@@ -61,10 +64,10 @@ Components split(std::string_view rest)
     Components out;
     while (!rest.empty() && out.count < 3) {
         if (rest[0] != '/') break;
-        rest.remove_prefix(1);
+        rest = slice(rest, 1);
         const std::size_t end = rest.find('/');
-        out.c[out.count++] = rest.substr(0, end);
-        rest = end == std::string_view::npos ? std::string_view() : rest.substr(end);
+        out.c[out.count++] = slice(rest, 0, end);
+        rest = slice(rest, end == std::string_view::npos ? rest.size() : end);
     }
     return out;
 }
@@ -299,8 +302,8 @@ void Bus::on_directory(void* ctx, std::string_view path)
     const std::string_view dir(slot.path, slot.path_len);
     // An event inside a known device's node (its state, its keys) changes
     // nothing about which devices exist; anything else rescans.
-    if (path.size() > dir.size() && path.substr(0, dir.size()) == dir) {
-        const Components c = split(path.substr(dir.size()));
+    if (path.size() > dir.size() && slice(path, 0, dir.size()) == dir) {
+        const Components c = split(slice(path, dir.size()));
         const bool front = bus.side_ == Side::frontend;
         if (c.count >= (front ? 2u : 3u)) {
             auto devid = parse_decimal(c.c[front ? 0 : 1]);
