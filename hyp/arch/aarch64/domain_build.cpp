@@ -133,7 +133,9 @@ Status setup_xen_state(Domain& d, const dt::HostPlatform& host)
     KEEL_TRY(d.events.init(DomainId(d.id), phys_to_ptr<evtchn::SharedInfo>(d.shared_info), d.nr_vcpus));
     KEEL_TRY(domain_activate_grants(d));
     // The event upcall, as HVM_PARAM_CALLBACK_IRQ reports it on Arm: type PPI, the INTID.
-    d.hvm_params[HVM_PARAM_CALLBACK_IRQ] = std::uint64_t(HVM_PARAM_CALLBACK_TYPE_PPI) << 56 | guest_layout::kEventPpi;
+    // Xen 4.17 fills it in for its dom0 only (domUs read the PPI from the DT node).
+    if (d.privileged)
+        d.hvm_params[HVM_PARAM_CALLBACK_IRQ] = std::uint64_t(HVM_PARAM_CALLBACK_TYPE_PPI) << 56 | guest_layout::kEventPpi;
     return setup_devices(d, host);
 }
 
