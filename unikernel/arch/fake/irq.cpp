@@ -38,7 +38,15 @@ void irq_restore(IrqState state)
     deliver();
 }
 
+void irq_enable()
+{
+    g_masked = false;
+    deliver();
+}
+
 bool irqs_masked() { return g_masked; }
+
+bool irq_state_masked(IrqState state) { return state != 0; }
 
 namespace fake {
 

@@ -17,8 +17,13 @@ using IrqState = unsigned long;
 IrqState irq_save();
 // Back to a state irq_save returned (an interrupt pending meanwhile is taken now).
 void irq_restore(IrqState state);
+// Unmasks interrupts (a new thread's first instructions: see Scheduler::thread_main).
+void irq_enable();
 // Whether interrupts are masked on this CPU (for assertions).
 bool irqs_masked();
+// Whether a state irq_save returned had them masked: the caller was in an
+// interrupt handler or a critical section, where switching threads is wrong.
+bool irq_state_masked(IrqState state);
 
 } // namespace keel::uk::arch
 
@@ -28,6 +33,8 @@ class IrqGuard {
 public:
     IrqGuard() : saved_(arch::irq_save()) {}
     ~IrqGuard() { arch::irq_restore(saved_); }
+    // Whether the code that took this guard may be switched away from.
+    bool preemptible() const { return !arch::irq_state_masked(saved_); }
     IrqGuard(const IrqGuard&) = delete;
     IrqGuard& operator=(const IrqGuard&) = delete;
 
