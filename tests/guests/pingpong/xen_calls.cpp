@@ -2,7 +2,7 @@
 
 #include "xen_names.hpp"
 
-#include "hypercall.hpp"  // tests/abi: HVC #0xEA1 with every argument register clobbered
+#include "hypercall.hpp"  // tests/abi: the SDK's HVC #0xEA1 stub
 
 #include <xen/memory.h>
 #include <xen/sched.h>
